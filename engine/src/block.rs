@@ -1,0 +1,143 @@
+//! Block assembly (header, data, the five metadata slots) and the few facts the engine
+//! reads back from stored blocks.
+
+use bytes::Bytes;
+use orderer_proto::common::{
+    Block, BlockData, BlockHeader, BlockMetadata, LastConfig, Metadata, OrdererBlockMetadata,
+};
+use prost::Message;
+
+use crate::error::Error;
+use crate::hash::{self, Hash};
+
+/// Number of entries in `BlockMetadata.metadata` (SIGNATURES .. COMMIT_HASH).
+pub const METADATA_SLOTS: usize = 5;
+const SLOT_SIGNATURES: usize = 0;
+const SLOT_LAST_CONFIG: usize = 1;
+
+/// What a chain needs to know of its newest block to continue it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainTip {
+    /// Number of the newest block.
+    pub number: u64,
+    /// Header hash of the newest block: the next block's `previous_hash`.
+    pub header_hash: Hash,
+    /// Number of the newest config block.
+    pub last_config: u64,
+}
+
+/// A block ready to be stored, with the facts the writer publishes.
+#[derive(Debug, Clone)]
+pub struct AssembledBlock {
+    /// Block number.
+    pub number: u64,
+    /// Encoded `common.Block`.
+    pub bytes: Bytes,
+    /// Number of envelopes in the block.
+    pub envelope_count: usize,
+}
+
+/// Builds the block after `tip` holding `envelopes` (the bytes as received), and
+/// advances `tip` to it.
+pub fn assemble(tip: &mut ChainTip, envelopes: Vec<Bytes>) -> AssembledBlock {
+    let number = tip.number + 1;
+    let data_hash = hash::data_hash(&envelopes);
+    let envelope_count = envelopes.len();
+    let block = Block {
+        header: Some(BlockHeader {
+            number,
+            previous_hash: Bytes::copy_from_slice(&tip.header_hash),
+            data_hash: Bytes::copy_from_slice(&data_hash),
+        }),
+        data: Some(BlockData { data: envelopes }),
+        metadata: Some(BlockMetadata {
+            metadata: metadata_slots(tip.last_config),
+        }),
+    };
+    tip.header_hash = hash::header_hash(number, &tip.header_hash, &data_hash);
+    tip.number = number;
+    AssembledBlock {
+        number,
+        bytes: block.encode_to_vec().into(),
+        envelope_count,
+    }
+}
+
+/// The five metadata entries of a block cut by this orderer: SIGNATURES carries
+/// `OrdererBlockMetadata{last_config}` (signatures come with the MSP), LAST_CONFIG the
+/// unsigned `LastConfig` as Fabric v1.4.1+ writes it, the other slots stay empty.
+fn metadata_slots(last_config: u64) -> Vec<Bytes> {
+    let mut slots = vec![Bytes::new(); METADATA_SLOTS];
+    let orderer_metadata = OrdererBlockMetadata {
+        last_config: Some(LastConfig { index: last_config }),
+        consenter_metadata: Bytes::new(),
+    };
+    slots[SLOT_SIGNATURES] = Metadata {
+        value: orderer_metadata.encode_to_vec().into(),
+        signatures: Vec::new(),
+    }
+    .encode_to_vec()
+    .into();
+    slots[SLOT_LAST_CONFIG] = Metadata {
+        value: LastConfig { index: last_config }.encode_to_vec().into(),
+        signatures: Vec::new(),
+    }
+    .encode_to_vec()
+    .into();
+    slots
+}
+
+/// Reads the header of a stored block and returns its tip, taking `last_config` from
+/// the block's LAST_CONFIG entry (0 when absent, as in a genesis block).
+pub fn tip_of(block_bytes: &[u8]) -> Result<ChainTip, Error> {
+    let block = Block::decode(block_bytes).map_err(|source| Error::Decode {
+        what: "stored block",
+        source,
+    })?;
+    let header = block.header.unwrap_or_default();
+    let last_config = block
+        .metadata
+        .and_then(|metadata| metadata.metadata.get(SLOT_LAST_CONFIG).cloned())
+        .and_then(|entry| Metadata::decode(entry).ok())
+        .and_then(|entry| LastConfig::decode(entry.value).ok())
+        .map_or(0, |last| last.index);
+    Ok(ChainTip {
+        number: header.number,
+        header_hash: hash::header_hash(header.number, &header.previous_hash, &header.data_hash),
+        last_config,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assembled_blocks_chain_by_header_hash() {
+        let mut tip = ChainTip {
+            number: 0,
+            header_hash: [9; 32],
+            last_config: 0,
+        };
+        let first = assemble(&mut tip, vec![Bytes::from_static(b"a")]);
+        let second = assemble(&mut tip, vec![Bytes::from_static(b"b")]);
+        let first_tip = tip_of(&first.bytes).unwrap();
+        let second_block = Block::decode(second.bytes.clone()).unwrap();
+        let header = second_block.header.unwrap();
+        assert_eq!(header.number, 2);
+        assert_eq!(&header.previous_hash[..], &first_tip.header_hash[..]);
+        assert_eq!(tip_of(&second.bytes).unwrap(), tip);
+    }
+
+    #[test]
+    fn metadata_has_five_slots_with_last_config() {
+        let slots = metadata_slots(0);
+        assert_eq!(slots.len(), METADATA_SLOTS);
+        // Metadata{value: OrdererBlockMetadata{last_config: LastConfig{}}}, as Fabric writes it.
+        assert_eq!(&slots[SLOT_SIGNATURES][..], &[0x0a, 0x02, 0x0a, 0x00]);
+        assert!(slots[SLOT_LAST_CONFIG].is_empty());
+        assert!(slots[2..].iter().all(Bytes::is_empty));
+        let slots = metadata_slots(3);
+        assert_eq!(&slots[SLOT_LAST_CONFIG][..], &[0x0a, 0x02, 0x08, 0x03]);
+    }
+}

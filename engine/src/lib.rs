@@ -1,0 +1,28 @@
+//! The ordering engine: everything between a validated envelope and a stored block.
+//! It knows nothing of gRPC.
+//!
+//! - [`cutter`]: Fabric's block cutter rules.
+//! - [`block`], [`hash`]: block assembly, data hash and header hash chain.
+//! - [`store`]: the append-only block store (segments, CRC records, torn-tail recovery,
+//!   group commit, read-only maps for Deliver).
+//! - [`config`]: the channel configuration read from config blocks.
+//! - [`envelope`]: the checks Broadcast makes before an envelope is ordered.
+//! - [`chain`]: one channel's chain: the worker thread (cutter and batch timer, pinned to a
+//!   core) and the writer thread (append, group commit, publish height).
+//! - [`registrar`]: the channels of this orderer, bootstrapped from a genesis block or
+//!   reopened from the ledger.
+//! - [`deliver`]: turning a Deliver request into a range of blocks.
+#![deny(unsafe_code)]
+
+pub mod block;
+pub mod chain;
+pub mod config;
+pub mod cutter;
+pub mod deliver;
+pub mod envelope;
+pub mod error;
+pub mod hash;
+pub mod registrar;
+pub mod store;
+
+pub use error::Error;
