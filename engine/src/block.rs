@@ -108,6 +108,37 @@ pub fn tip_of(block_bytes: &[u8]) -> Result<ChainTip, Error> {
     })
 }
 
+/// The block with its data left out, as Fabric 2.x sends it for `HEADER_WITH_SIG`
+/// (config blocks keep their data). Copies the stored header and metadata fields as
+/// they are.
+pub fn without_data(block_bytes: &Bytes) -> Result<Bytes, Error> {
+    let block = Block::decode(block_bytes.clone()).map_err(|source| Error::Decode {
+        what: "stored block",
+        source,
+    })?;
+    if block.data.as_ref().is_some_and(is_config_data) {
+        return Ok(block_bytes.clone());
+    }
+    let stripped = Block {
+        data: None,
+        ..block
+    };
+    Ok(stripped.encode_to_vec().into())
+}
+
+fn is_config_data(data: &BlockData) -> bool {
+    use orderer_proto::common::{ChannelHeader, Envelope, HeaderType, Payload};
+    let Some(first) = data.data.first() else {
+        return false;
+    };
+    Envelope::decode(first.clone())
+        .ok()
+        .and_then(|envelope| Payload::decode(envelope.payload).ok())
+        .and_then(|payload| payload.header)
+        .and_then(|header| ChannelHeader::decode(header.channel_header).ok())
+        .is_some_and(|header| header.r#type == HeaderType::Config as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

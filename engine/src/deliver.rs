@@ -8,13 +8,14 @@ use prost::Message as _;
 
 use crate::envelope::Rejection;
 
-/// A decoded Deliver request.
+/// A Deliver request whose headers are decoded; the `SeekInfo` is decoded once the
+/// channel is known (Fabric's order: an unknown channel is NOT_FOUND before anything else).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeekRequest {
     /// The channel to read.
     pub channel_id: String,
-    /// What to read.
-    pub seek_info: SeekInfo,
+    /// The encoded `SeekInfo`.
+    pub seek_info: bytes::Bytes,
 }
 
 /// Which blocks to send, resolved against the height at request time.
@@ -43,16 +44,17 @@ impl SeekRequest {
             .ok_or_else(|| Rejection::bad_request("payload has no header"))?;
         let channel_header =
             ChannelHeader::decode(header.channel_header).map_err(|e| bad("channel header", e))?;
-        let seek_info = SeekInfo::decode(payload.data).map_err(|e| bad("seek info", e))?;
         Ok(Self {
             channel_id: channel_header.channel_id,
-            seek_info,
+            seek_info: payload.data,
         })
     }
 
     /// Resolves the positions against `height` (the number of blocks stored now).
     pub fn plan(&self, height: u64) -> Result<SeekPlan, Rejection> {
-        let seek = &self.seek_info;
+        let seek = SeekInfo::decode(self.seek_info.clone())
+            .map_err(|e| Rejection::bad_request(format!("seek info is malformed: {e}")))?;
+        let seek = &seek;
         let (Some(start), Some(stop)) = (position(&seek.start), position(&seek.stop)) else {
             return Err(Rejection::bad_request(
                 "seek info has no start or no stop position",

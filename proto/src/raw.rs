@@ -13,7 +13,7 @@ use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 use crate::common;
-use crate::orderer::{BroadcastResponse, DeliverResponse};
+use crate::orderer::BroadcastResponse;
 
 /// `DeliverResponse.Type.status` is field 1 (varint); `block` is field 2 (bytes).
 const DELIVER_STATUS_TAG: u8 = 1 << 3;
@@ -64,18 +64,35 @@ impl Frame for DeliverFrame {
             }
         }
     }
+    /// Parses `DeliverResponse` by hand so a block's bytes reach the caller as sent.
     fn decode_frame(source: &mut DecodeBuf<'_>) -> Result<Self, Status> {
-        let response = DeliverResponse::decode(source)
-            .map_err(|error| Status::internal(format!("bad DeliverResponse: {error}")))?;
-        match response.r#type {
-            Some(crate::orderer::deliver_response::Type::Block(block)) => {
-                Ok(Self::Block(block.encode_to_vec().into()))
+        use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+        let bad =
+            |error: prost::DecodeError| Status::internal(format!("bad DeliverResponse: {error}"));
+        let mut frame = None;
+        while source.has_remaining() {
+            let (tag, wire_type) = decode_key(source).map_err(bad)?;
+            match (tag, wire_type) {
+                (1, WireType::Varint) => {
+                    let value = decode_varint(source).map_err(bad)?;
+                    let status = i32::try_from(value)
+                        .ok()
+                        .and_then(|v| common::Status::try_from(v).ok())
+                        .unwrap_or(common::Status::Unknown);
+                    frame = Some(Self::Status(status));
+                }
+                (2, WireType::LengthDelimited) => {
+                    let length = usize::try_from(decode_varint(source).map_err(bad)?)
+                        .map_err(|_| Status::internal("bad DeliverResponse: block too large"))?;
+                    if length > source.remaining() {
+                        return Err(Status::internal("bad DeliverResponse: truncated block"));
+                    }
+                    frame = Some(Self::Block(source.copy_to_bytes(length)));
+                }
+                _ => skip_field(wire_type, tag, source, DecodeContext::default()).map_err(bad)?,
             }
-            Some(crate::orderer::deliver_response::Type::Status(status)) => Ok(Self::Status(
-                common::Status::try_from(status).unwrap_or(common::Status::Unknown),
-            )),
-            None => Err(Status::internal("empty DeliverResponse")),
         }
+        frame.ok_or_else(|| Status::internal("empty DeliverResponse"))
     }
 }
 

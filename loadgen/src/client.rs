@@ -1,0 +1,116 @@
+//! Broadcast and Deliver streams over the raw codec: what is sent and received are the
+//! exact bytes on the wire.
+
+use bytes::Bytes;
+use orderer_proto::common::Status;
+use orderer_proto::orderer::BroadcastResponse;
+use orderer_proto::raw::service::atomic_broadcast_client::AtomicBroadcastClient;
+use orderer_proto::raw::{DeliverFrame, RawEnvelope};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Streaming;
+use tonic::transport::Channel;
+
+use crate::Error;
+
+/// Largest message the clients take: Fabric's default.
+pub const GRPC_MESSAGE_BYTES_MAX: usize = 100 * 1024 * 1024;
+/// Envelopes queued for sending on one stream before `send` waits.
+const SEND_QUEUE_MAX: usize = 1024;
+
+/// Connects to an orderer at `endpoint` (`http://host:port`).
+pub async fn connect(endpoint: &str) -> Result<AtomicBroadcastClient<Channel>, Error> {
+    let channel = Channel::from_shared(endpoint.to_string())
+        .map_err(|_| Error::Closed)?
+        .connect()
+        .await
+        .map_err(|source| Error::Connect {
+            endpoint: endpoint.to_string(),
+            source,
+        })?;
+    Ok(AtomicBroadcastClient::new(channel)
+        .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX))
+}
+
+/// One Broadcast stream: envelopes go out in order, answers come back in order.
+#[derive(Debug)]
+pub struct BroadcastStream {
+    outbound: mpsc::Sender<RawEnvelope>,
+    inbound: Streaming<BroadcastResponse>,
+}
+
+impl BroadcastStream {
+    /// Opens a Broadcast stream.
+    pub async fn open(client: &mut AtomicBroadcastClient<Channel>) -> Result<Self, Error> {
+        let (outbound, receiver) = mpsc::channel(SEND_QUEUE_MAX);
+        let inbound = client
+            .broadcast(ReceiverStream::new(receiver))
+            .await?
+            .into_inner();
+        Ok(Self { outbound, inbound })
+    }
+
+    /// Queues one envelope (any bytes) for sending.
+    pub async fn send(&self, envelope: Bytes) -> Result<(), Error> {
+        self.outbound
+            .send(RawEnvelope(envelope))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+
+    /// The next answer.
+    pub async fn recv(&mut self) -> Result<BroadcastResponse, Error> {
+        self.inbound.message().await?.ok_or(Error::Closed)
+    }
+
+    /// Sends one envelope and waits for its answer.
+    pub async fn submit(&mut self, envelope: Bytes) -> Result<BroadcastResponse, Error> {
+        self.send(envelope).await?;
+        self.recv().await
+    }
+}
+
+/// One Deliver stream, on which several seek requests may follow each other.
+#[derive(Debug)]
+pub struct DeliverStream {
+    outbound: mpsc::Sender<RawEnvelope>,
+    inbound: Streaming<DeliverFrame>,
+}
+
+impl DeliverStream {
+    /// Opens a Deliver stream.
+    pub async fn open(client: &mut AtomicBroadcastClient<Channel>) -> Result<Self, Error> {
+        let (outbound, receiver) = mpsc::channel(SEND_QUEUE_MAX);
+        let inbound = client
+            .deliver(ReceiverStream::new(receiver))
+            .await?
+            .into_inner();
+        Ok(Self { outbound, inbound })
+    }
+
+    /// Sends a seek request (any bytes).
+    pub async fn request(&self, seek: Bytes) -> Result<(), Error> {
+        self.outbound
+            .send(RawEnvelope(seek))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+
+    /// The next frame: a block's bytes as the orderer sent them, or a status.
+    pub async fn next(&mut self) -> Result<DeliverFrame, Error> {
+        self.inbound.message().await?.ok_or(Error::Closed)
+    }
+
+    /// Sends `seek` and collects blocks up to the closing status.
+    pub async fn fetch(&mut self, seek: Bytes) -> Result<(Vec<Bytes>, Status), Error> {
+        self.request(seek).await?;
+        let mut blocks = Vec::new();
+        loop {
+            match self.next().await? {
+                DeliverFrame::Block(block) => blocks.push(block),
+                DeliverFrame::Status(status) => return Ok((blocks, status)),
+            }
+        }
+    }
+}

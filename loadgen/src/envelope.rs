@@ -1,0 +1,136 @@
+//! Envelopes built as a Fabric client builds them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use orderer_proto::common::{
+    ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader,
+};
+use orderer_proto::orderer::seek_info::SeekBehavior;
+use orderer_proto::orderer::seek_position::Type as Position;
+use orderer_proto::orderer::{SeekInfo, SeekOldest, SeekPosition, SeekSpecified};
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+/// Length of the nonce in a signature header, as Fabric's clients use.
+pub const NONCE_LEN: usize = 24;
+
+static NONCE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A nonce unique within this process and very likely across processes.
+pub fn nonce() -> [u8; NONCE_LEN] {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut hasher = Sha256::new();
+    hasher.update(std::process::id().to_le_bytes());
+    hasher.update(now.as_nanos().to_le_bytes());
+    hasher.update(NONCE_COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    let digest = hasher.finalize();
+    let mut out = [0u8; NONCE_LEN];
+    out.copy_from_slice(&digest[..NONCE_LEN]);
+    out
+}
+
+/// Fabric's transaction id: hex of SHA-256 over nonce and creator.
+pub fn tx_id(nonce: &[u8], creator: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(nonce)
+        .chain_update(creator)
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The parts of an envelope a client chooses.
+#[derive(Debug, Clone)]
+pub struct EnvelopeSpec<'a> {
+    /// Target channel.
+    pub channel_id: &'a str,
+    /// `ChannelHeader.type`.
+    pub header_type: HeaderType,
+    /// Serialized creator identity (empty until signing comes in).
+    pub creator: &'a [u8],
+    /// `Payload.data`.
+    pub data: Bytes,
+}
+
+/// Builds an (unsigned) envelope: a fresh nonce, its tx id and the current time.
+pub fn build(spec: &EnvelopeSpec<'_>) -> Bytes {
+    let nonce = nonce();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let channel_header = ChannelHeader {
+        r#type: spec.header_type as i32,
+        timestamp: Some(prost_types::Timestamp {
+            seconds: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+            nanos: i32::try_from(now.subsec_nanos()).unwrap_or(0),
+        }),
+        channel_id: spec.channel_id.to_string(),
+        tx_id: tx_id(&nonce, spec.creator),
+        ..ChannelHeader::default()
+    };
+    let signature_header = SignatureHeader {
+        creator: Bytes::copy_from_slice(spec.creator),
+        nonce: Bytes::copy_from_slice(&nonce),
+    };
+    let payload = Payload {
+        header: Some(Header {
+            channel_header: channel_header.encode_to_vec().into(),
+            signature_header: signature_header.encode_to_vec().into(),
+        }),
+        data: spec.data.clone(),
+    };
+    Envelope {
+        payload: payload.encode_to_vec().into(),
+        signature: Bytes::new(),
+    }
+    .encode_to_vec()
+    .into()
+}
+
+/// A position in a seek request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seek {
+    /// The first block.
+    Oldest,
+    /// The newest block at request time.
+    Newest,
+    /// Block `n`.
+    At(u64),
+}
+
+impl Seek {
+    fn position(self) -> SeekPosition {
+        let position = match self {
+            Self::Oldest => Position::Oldest(SeekOldest {}),
+            Self::Newest => Position::Newest(orderer_proto::orderer::SeekNewest {}),
+            Self::At(number) => Position::Specified(SeekSpecified { number }),
+        };
+        SeekPosition {
+            r#type: Some(position),
+        }
+    }
+}
+
+/// A Deliver request envelope for blocks `start..=stop` of `channel_id`.
+pub fn seek(channel_id: &str, start: Seek, stop: Seek, fail_if_not_ready: bool) -> Bytes {
+    let behavior = if fail_if_not_ready {
+        SeekBehavior::FailIfNotReady
+    } else {
+        SeekBehavior::BlockUntilReady
+    };
+    let info = SeekInfo {
+        start: Some(start.position()),
+        stop: Some(stop.position()),
+        behavior: behavior as i32,
+        ..SeekInfo::default()
+    };
+    build(&EnvelopeSpec {
+        channel_id,
+        header_type: HeaderType::DeliverSeekInfo,
+        creator: &[],
+        data: info.encode_to_vec().into(),
+    })
+}

@@ -1,0 +1,104 @@
+//! The `orderer` server: Fabric's AtomicBroadcast over gRPC on top of the engine.
+//!
+//! - [`config`]: configuration under Fabric's key names, `ORDERER_*` overrides.
+//! - [`service`]: the Broadcast and Deliver handlers.
+//! - [`run`] / [`serve`]: open the ledger, bootstrap from the genesis block, serve until
+//!   shut down, then store what is pending.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod service;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use engine::registrar::{Registrar, RegistrarOptions};
+use orderer_proto::raw::service::atomic_broadcast_server::AtomicBroadcastServer;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tracing::info;
+
+pub use config::Config;
+pub use error::Error;
+
+/// Largest gRPC message taken or sent: Fabric's default `MaxRecvMsgSize`/`MaxSendMsgSize`.
+pub const GRPC_MESSAGE_BYTES_MAX: usize = 100 * 1024 * 1024;
+
+/// Binds `General.ListenAddress:ListenPort` and serves until `shutdown` resolves.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+    let address = SocketAddr::new(config.general.listen_address, config.general.listen_port);
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Io {
+            action: format!("bind {address}"),
+            source,
+        })?;
+    serve(config, listener, shutdown).await
+}
+
+/// Serves on `listener` until `shutdown` resolves; then ends open streams, cuts and
+/// stores pending envelopes and returns.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Error> {
+    let registrar = Arc::new(open_registrar(&config).await?);
+    let address = listener.local_addr().map_err(|source| Error::Io {
+        action: "read listen address".into(),
+        source,
+    })?;
+    info!(%address, "orderer listening on {address}");
+    let (stop, stopping) = watch::channel(false);
+    let service = service::AtomicBroadcastService::new(Arc::clone(&registrar), stopping);
+    let server = AtomicBroadcastServer::new(service)
+        .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX);
+    let result = tonic::transport::Server::builder()
+        .add_service(server)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            shutdown.await;
+            info!("shutting down: ending streams, storing pending envelopes");
+            stop.send_replace(true);
+        })
+        .await;
+    let stopping = Arc::clone(&registrar);
+    tokio::task::spawn_blocking(move || stopping.shutdown())
+        .await
+        .map_err(|error| Error::Config(format!("shutdown failed: {error}")))?;
+    result.map_err(Error::from)
+}
+
+async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
+    let genesis = match (
+        &config.general.bootstrap_method,
+        &config.general.bootstrap_file,
+    ) {
+        (config::BootstrapMethod::File, Some(path)) => {
+            Some(Bytes::from(std::fs::read(path).map_err(|source| {
+                Error::Io {
+                    action: format!("read General.BootstrapFile {}", path.display()),
+                    source,
+                }
+            })?))
+        }
+        _ => None,
+    };
+    let options = RegistrarOptions {
+        ledger_dir: config.file_ledger.location.clone(),
+        chain: engine::chain::ChainOptions::default(),
+    };
+    let registrar = tokio::task::spawn_blocking(move || Registrar::open(&options, genesis))
+        .await
+        .map_err(|error| Error::Config(format!("opening the ledger failed: {error}")))??;
+    if registrar.chains().next().is_none() {
+        return Err(Error::Config(
+            "the ledger holds no channel and no General.BootstrapFile was given".into(),
+        ));
+    }
+    Ok(registrar)
+}

@@ -1,0 +1,105 @@
+//! `orderer`: parses the command line, sets up logging and calls the library.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use orderer::Config;
+use tracing::warn;
+
+#[derive(Parser)]
+#[command(
+    name = "orderer",
+    version,
+    about = "Hyperledger Fabric ordering service node"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the orderer. Settings come from ORDERER_* environment variables (Fabric's
+    /// names, e.g. ORDERER_GENERAL_BOOTSTRAPFILE, ORDERER_GENERAL_LISTENPORT,
+    /// ORDERER_FILELEDGER_LOCATION); the flags below override them.
+    Start {
+        /// General.BootstrapFile: genesis block to bootstrap a new ledger from.
+        #[arg(long)]
+        bootstrap_file: Option<PathBuf>,
+        /// FileLedger.Location: the ledger directory.
+        #[arg(long)]
+        ledger_dir: Option<PathBuf>,
+        /// General.ListenPort (0 picks a free port and logs it).
+        #[arg(long)]
+        listen_port: Option<u16>,
+    },
+    /// Print the version.
+    Version,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("orderer {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Start {
+            bootstrap_file,
+            ledger_dir,
+            listen_port,
+        } => {
+            init_logging();
+            let mut config = Config::default();
+            for name in config.apply_env(std::env::vars())? {
+                warn!(variable = %name, "ignoring an ORDERER_ variable this orderer does not know");
+            }
+            if let Some(path) = bootstrap_file {
+                config.general.bootstrap_file = Some(path);
+            }
+            if let Some(path) = ledger_dir {
+                config.file_ledger.location = path;
+            }
+            if let Some(port) = listen_port {
+                config.general.listen_port = port;
+            }
+            start(config)
+        }
+    }
+}
+
+fn start(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("grpc")
+        .build()
+        .context("start the async runtime")?;
+    runtime
+        .block_on(orderer::run(config, shutdown_signal()))
+        .context("orderer failed")
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FABRIC_LOGGING_SPEC")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
+}

@@ -1,0 +1,67 @@
+//! The `orderer.AtomicBroadcast` gRPC service, over the raw codec of
+//! [`orderer_proto::raw`]: envelopes arrive as bytes, blocks leave as stored bytes.
+
+mod broadcast;
+mod deliver;
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use engine::registrar::Registrar;
+use orderer_proto::orderer::BroadcastResponse;
+use orderer_proto::raw::service::atomic_broadcast_server::AtomicBroadcast;
+use orderer_proto::raw::{DeliverFrame, RawEnvelope};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Responses queued per stream before the stream's handler waits for the client to
+/// read: bounds the memory a slow client can pin.
+const RESPONSES_IN_FLIGHT_MAX: usize = 64;
+
+/// The service state shared by every stream.
+#[derive(Debug, Clone)]
+pub struct AtomicBroadcastService {
+    registrar: Arc<Registrar>,
+    /// Turns true when the orderer shuts down: open streams end.
+    stopping: watch::Receiver<bool>,
+}
+
+impl AtomicBroadcastService {
+    /// A service over `registrar`'s channels.
+    pub fn new(registrar: Arc<Registrar>, stopping: watch::Receiver<bool>) -> Self {
+        Self {
+            registrar,
+            stopping,
+        }
+    }
+}
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl AtomicBroadcast for AtomicBroadcastService {
+    type BroadcastStream = ResponseStream<BroadcastResponse>;
+    type DeliverStream = ResponseStream<DeliverFrame>;
+
+    async fn broadcast(
+        &self,
+        request: Request<Streaming<RawEnvelope>>,
+    ) -> Result<Response<Self::BroadcastStream>, Status> {
+        let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
+        let handler = broadcast::Handler::new(Arc::clone(&self.registrar), self.stopping.clone());
+        tokio::spawn(handler.run(request.into_inner(), responses));
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn deliver(
+        &self,
+        request: Request<Streaming<RawEnvelope>>,
+    ) -> Result<Response<Self::DeliverStream>, Status> {
+        let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
+        let handler = deliver::Handler::new(Arc::clone(&self.registrar), self.stopping.clone());
+        tokio::spawn(handler.run(request.into_inner(), responses));
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}

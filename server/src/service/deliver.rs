@@ -1,0 +1,132 @@
+//! Deliver: for each seek request on the stream, the blocks asked for and one status.
+
+use std::sync::Arc;
+
+use engine::chain::Chain;
+use engine::deliver::{SeekPlan, SeekRequest};
+use engine::envelope::Rejection;
+use engine::registrar::Registrar;
+use orderer_proto::common::Status as FabricStatus;
+use orderer_proto::raw::{DeliverFrame, RawEnvelope};
+use tokio::sync::{mpsc, watch};
+use tonic::{Status, Streaming};
+use tracing::{debug, warn};
+
+type Responses = mpsc::Sender<Result<DeliverFrame, Status>>;
+
+pub(super) struct Handler {
+    registrar: Arc<Registrar>,
+    stopping: watch::Receiver<bool>,
+}
+
+/// How a seek request ended.
+enum Outcome {
+    /// Answer with this status and read the next request.
+    Status(FabricStatus),
+    /// The client left or the orderer is stopping: end the stream.
+    Closed,
+}
+
+impl Handler {
+    pub fn new(registrar: Arc<Registrar>, stopping: watch::Receiver<bool>) -> Self {
+        Self {
+            registrar,
+            stopping,
+        }
+    }
+
+    pub async fn run(mut self, mut inbound: Streaming<RawEnvelope>, responses: Responses) {
+        loop {
+            let next = tokio::select! {
+                next = inbound.message() => next,
+                _ = self.stopping.wait_for(|stopping| *stopping) => break,
+            };
+            let Ok(Some(raw)) = next else {
+                break;
+            };
+            let status = match self.serve(&raw.0, &responses).await {
+                Outcome::Status(status) => status,
+                Outcome::Closed => break,
+            };
+            if responses
+                .send(Ok(DeliverFrame::Status(status)))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+
+    async fn serve(&mut self, raw: &[u8], responses: &Responses) -> Outcome {
+        let request = match SeekRequest::decode(raw) {
+            Ok(request) => request,
+            Err(rejection) => return refused(rejection),
+        };
+        let Some(chain) = self.registrar.chain(&request.channel_id).cloned() else {
+            return refused(Rejection::not_found(format!(
+                "channel {} does not exist",
+                request.channel_id
+            )));
+        };
+        match request.plan(chain.reader().height()) {
+            Ok(plan) => self.send_blocks(&chain, plan, responses).await,
+            Err(rejection) => refused(rejection),
+        }
+    }
+
+    async fn send_blocks(
+        &mut self,
+        chain: &Chain,
+        plan: SeekPlan,
+        responses: &Responses,
+    ) -> Outcome {
+        let reader = chain.reader();
+        let mut heights = reader.subscribe();
+        let mut number = plan.start;
+        loop {
+            if number >= reader.height() {
+                if plan.fail_if_not_ready {
+                    return Outcome::Status(FabricStatus::NotFound);
+                }
+                tokio::select! {
+                    changed = heights.wait_for(|height| *height > number) => {
+                        if changed.is_err() {
+                            return Outcome::Status(FabricStatus::ServiceUnavailable);
+                        }
+                    }
+                    _ = responses.closed() => return Outcome::Closed,
+                    _ = self.stopping.wait_for(|stopping| *stopping) => return Outcome::Closed,
+                }
+            }
+            let block = match reader.block(number) {
+                Ok(block) if plan.headers_only => engine::block::without_data(&block),
+                other => other,
+            };
+            let block = match block {
+                Ok(block) => block,
+                Err(error) => {
+                    warn!(channel = %chain.config().channel_id, block = number, %error,
+                        "cannot read block for deliver");
+                    return Outcome::Status(FabricStatus::InternalServerError);
+                }
+            };
+            if responses
+                .send(Ok(DeliverFrame::Block(block)))
+                .await
+                .is_err()
+            {
+                return Outcome::Closed;
+            }
+            if number == plan.stop {
+                return Outcome::Status(FabricStatus::Success);
+            }
+            number += 1;
+        }
+    }
+}
+
+fn refused(rejection: Rejection) -> Outcome {
+    debug!(status = ?rejection.status, info = %rejection.info, "deliver request refused");
+    Outcome::Status(rejection.status)
+}
