@@ -107,7 +107,9 @@ mod tests {
                 }),
                 stop: Some(SeekPosition { r#type: Some(stop) }),
                 ..SeekInfo::default()
-            },
+            }
+            .encode_to_vec()
+            .into(),
         }
     }
 

@@ -1,4 +1,5 @@
 //! Block hashing reproduces Fabric's on blocks Fabric's own orderer cut.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::path::PathBuf;
 

@@ -21,7 +21,7 @@ const SEND_QUEUE_MAX: usize = 1024;
 /// Connects to an orderer at `endpoint` (`http://host:port`).
 pub async fn connect(endpoint: &str) -> Result<AtomicBroadcastClient<Channel>, Error> {
     let channel = Channel::from_shared(endpoint.to_string())
-        .map_err(|_| Error::Closed)?
+        .map_err(|_| Error::Endpoint(endpoint.to_string()))?
         .connect()
         .await
         .map_err(|source| Error::Connect {

@@ -21,6 +21,9 @@ pub enum Error {
         #[source]
         source: tonic::transport::Error,
     },
+    /// The endpoint is not a valid URI.
+    #[error("invalid endpoint {0:?}: expected http://host:port")]
+    Endpoint(String),
     /// The orderer ended the call with a gRPC error.
     #[error("gRPC status: {0}")]
     Rpc(#[from] tonic::Status),

@@ -11,19 +11,19 @@
 #![allow(missing_debug_implementations)]
 
 /// Package `common`.
-#[allow(clippy::all, rust_2018_idioms)]
+#[allow(clippy::all, clippy::pedantic, rust_2018_idioms)]
 pub mod common {
     include!(concat!(env!("OUT_DIR"), "/common.rs"));
 }
 
 /// Package `orderer`.
-#[allow(clippy::all, rust_2018_idioms)]
+#[allow(clippy::all, clippy::pedantic, rust_2018_idioms)]
 pub mod orderer {
     include!(concat!(env!("OUT_DIR"), "/orderer.rs"));
 }
 
 /// Package `msp`.
-#[allow(clippy::all, rust_2018_idioms)]
+#[allow(clippy::all, clippy::pedantic, rust_2018_idioms)]
 pub mod msp {
     include!(concat!(env!("OUT_DIR"), "/msp.rs"));
 }

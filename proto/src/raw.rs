@@ -158,7 +158,7 @@ impl<D: Frame> Decoder for FrameDecoder<D> {
 
 /// The `orderer.AtomicBroadcast` service over [`RawCodec`]: same route names and wire
 /// bytes as the prost-generated service in [`crate::orderer`].
-#[allow(clippy::all, rust_2018_idioms, missing_docs)]
+#[allow(clippy::all, clippy::pedantic, rust_2018_idioms, missing_docs)]
 pub mod service {
     include!(concat!(env!("OUT_DIR"), "/orderer.AtomicBroadcast.rs"));
 }

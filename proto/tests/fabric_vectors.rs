@@ -1,6 +1,7 @@
 //! Every file Fabric's tools made decodes with these types; envelopes and blocks encode
 //! back to the same bytes. (Config groups hold protobuf maps that Fabric writes in random
 //! order, so config is only decoded, never compared after re-encoding.)
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::path::PathBuf;
 

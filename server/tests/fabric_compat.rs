@@ -1,4 +1,5 @@
 //! The orderer cuts the blocks Fabric's own orderer cut from the same envelopes.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! Shared by the integration tests: Fabric's test vectors, an in-process orderer on a
 //! loopback port, and small helpers over the loadgen clients.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

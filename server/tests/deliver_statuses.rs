@@ -1,0 +1,165 @@
+//! Deliver answers each seek request with the blocks asked for and Fabric's status, and
+//! the stream takes further requests afterwards.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use loadgen::client::{BroadcastStream, DeliverStream};
+use loadgen::envelope::{self, EnvelopeSpec, Seek};
+use orderer_proto::common::{HeaderType, Status};
+use orderer_proto::orderer::{SeekInfo, SeekOldest, SeekPosition, seek_position};
+use orderer_proto::raw::DeliverFrame;
+use prost::Message;
+use support::*;
+
+fn seek_envelope(seek_info: Bytes) -> Bytes {
+    envelope::build(&EnvelopeSpec {
+        channel_id: CHANNEL,
+        header_type: HeaderType::DeliverSeekInfo,
+        creator: b"reader",
+        data: seek_info,
+    })
+}
+
+/// Requests refused with their Fabric status, before any block is sent.
+fn refused_requests() -> Vec<(&'static str, Bytes, Status)> {
+    let no_stop = SeekInfo {
+        start: Some(SeekPosition {
+            r#type: Some(seek_position::Type::Oldest(SeekOldest {})),
+        }),
+        ..SeekInfo::default()
+    };
+    vec![
+        (
+            "unknown channel",
+            envelope::seek("nosuchchannel", Seek::Oldest, Seek::Newest, false),
+            Status::NotFound,
+        ),
+        (
+            "malformed envelope",
+            Bytes::from_static(b"\xff\xff garbage"),
+            Status::BadRequest,
+        ),
+        (
+            "malformed seek info",
+            seek_envelope(Bytes::from_static(b"\x0a\xff")),
+            Status::BadRequest,
+        ),
+        (
+            "no stop position",
+            seek_envelope(no_stop.encode_to_vec().into()),
+            Status::BadRequest,
+        ),
+        (
+            "start after stop",
+            envelope::seek(CHANNEL, Seek::At(5), Seek::At(4), false),
+            Status::BadRequest,
+        ),
+        (
+            "past the end, fail if not ready",
+            envelope::seek(CHANNEL, Seek::At(1), Seek::At(1), true),
+            Status::NotFound,
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_get_their_status_and_the_stream_stays_open() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let mut client = orderer.client().await;
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let oldest_to_newest = || envelope::seek(CHANNEL, Seek::Oldest, Seek::Newest, false);
+    let genesis = std::fs::read(solo_genesis()).unwrap();
+
+    let (blocks, status) = deliver.fetch(oldest_to_newest()).await.unwrap();
+    assert_eq!((blocks.len(), status), (1, Status::Success));
+    assert_eq!(
+        &blocks[0][..],
+        &genesis[..],
+        "stored bytes are served as they are"
+    );
+    for (case, request, expected) in refused_requests() {
+        let (blocks, status) = deliver.fetch(request).await.unwrap();
+        assert_eq!(status, expected, "{case}");
+        assert!(blocks.is_empty(), "{case}: no blocks");
+    }
+    let (blocks, status) = deliver.fetch(oldest_to_newest()).await.unwrap();
+    assert_eq!(
+        (blocks.len(), status),
+        (1, Status::Success),
+        "same stream, after all that"
+    );
+    orderer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_until_ready_waits_for_the_block_to_be_cut() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let mut client = orderer.client().await;
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    deliver
+        .request(envelope::seek(CHANNEL, Seek::At(1), Seek::At(1), false))
+        .await
+        .unwrap();
+    let waiting = tokio::time::timeout(Duration::from_millis(300), deliver.next()).await;
+    assert!(waiting.is_err(), "nothing to send before block 1 exists");
+
+    let mut broadcast = BroadcastStream::open(&mut client).await.unwrap();
+    let envelope = message(CHANNEL, b"one");
+    broadcast_all(&mut broadcast, std::slice::from_ref(&envelope)).await;
+    let frame = deliver.next().await.unwrap();
+    let DeliverFrame::Block(block) = frame else {
+        panic!("expected block 1, got {frame:?}");
+    };
+    assert_eq!(decode_block(&block).data.unwrap().data, vec![envelope]);
+    assert_eq!(
+        deliver.next().await.unwrap(),
+        DeliverFrame::Status(Status::Success)
+    );
+    orderer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_with_sig_sends_blocks_without_data_but_config_blocks_whole() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let mut client = orderer.client().await;
+    let mut broadcast = BroadcastStream::open(&mut client).await.unwrap();
+    broadcast_all(&mut broadcast, &[message(CHANNEL, b"x")]).await;
+    let full = fetch_blocks(&mut client, 0, 1).await;
+    let info = SeekInfo {
+        start: Some(SeekPosition {
+            r#type: Some(seek_position::Type::Oldest(SeekOldest {})),
+        }),
+        stop: Some(SeekPosition {
+            r#type: Some(seek_position::Type::Specified(
+                orderer_proto::orderer::SeekSpecified { number: 1 },
+            )),
+        }),
+        content_type: orderer_proto::orderer::seek_info::SeekContentType::HeaderWithSig as i32,
+        ..SeekInfo::default()
+    };
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let (headers, status) = deliver
+        .fetch(seek_envelope(info.encode_to_vec().into()))
+        .await
+        .unwrap();
+    assert_eq!(status, Status::Success);
+    assert_eq!(
+        headers[0], full[0],
+        "the genesis config block is sent whole"
+    );
+    let stripped = decode_block(&headers[1]);
+    let whole = decode_block(&full[1]);
+    assert!(stripped.data.is_none());
+    assert_eq!(
+        (stripped.header, stripped.metadata),
+        (whole.header, whole.metadata)
+    );
+    orderer.stop().await;
+}
