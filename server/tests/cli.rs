@@ -14,7 +14,10 @@ fn version_prints_the_version() {
     let output = orderer().arg("version").output().unwrap();
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    assert_eq!(text.trim(), format!("orderer {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text.trim(),
+        format!("orderer {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 /// Kafka is not implemented yet: a kafka genesis block stops the start with a message
@@ -34,8 +37,13 @@ fn unsupported_consensus_type_is_a_clear_startup_error() {
         .unwrap();
     assert!(!output.status.success());
     let text = String::from_utf8_lossy(&output.stderr);
-    assert!(text.contains("ConsensusType \"kafka\" is not supported"), "{text}");
-    let chains = std::fs::read_dir(ledger.path().join("chains")).unwrap().count();
+    assert!(
+        text.contains("ConsensusType \"kafka\" is not supported"),
+        "{text}"
+    );
+    let chains = std::fs::read_dir(ledger.path().join("chains"))
+        .unwrap()
+        .count();
     assert_eq!(chains, 0, "no half-made channel is left in the ledger");
 }
 
@@ -56,7 +64,10 @@ fn missing_bootstrap_file_is_named() {
     let ledger = tempfile::tempdir().unwrap();
     let output = orderer()
         .arg("start")
-        .env("ORDERER_GENERAL_BOOTSTRAPFILE", "/nonexistent/genesis.block")
+        .env(
+            "ORDERER_GENERAL_BOOTSTRAPFILE",
+            "/nonexistent/genesis.block",
+        )
         .env("ORDERER_FILELEDGER_LOCATION", ledger.path())
         .output()
         .unwrap();
