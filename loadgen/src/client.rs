@@ -18,8 +18,11 @@ pub const GRPC_MESSAGE_BYTES_MAX: usize = 100 * 1024 * 1024;
 /// Envelopes queued for sending on one stream before `send` waits.
 const SEND_QUEUE_MAX: usize = 1024;
 
+/// A connected AtomicBroadcast client (cheap to clone: clones share the connection).
+pub type Client = AtomicBroadcastClient<Channel>;
+
 /// Connects to an orderer at `endpoint` (`http://host:port`).
-pub async fn connect(endpoint: &str) -> Result<AtomicBroadcastClient<Channel>, Error> {
+pub async fn connect(endpoint: &str) -> Result<Client, Error> {
     let channel = Channel::from_shared(endpoint.to_string())
         .map_err(|_| Error::Endpoint(endpoint.to_string()))?
         .connect()
@@ -62,6 +65,19 @@ impl BroadcastStream {
     /// The next answer.
     pub async fn recv(&mut self) -> Result<BroadcastResponse, Error> {
         self.inbound.message().await?.ok_or(Error::Closed)
+    }
+
+    /// Splits the stream: dropping the sender half-closes the stream, after which the
+    /// orderer answers what it got and ends the answers.
+    pub fn split(self) -> (BroadcastSender, BroadcastAnswers) {
+        (
+            BroadcastSender {
+                outbound: self.outbound,
+            },
+            BroadcastAnswers {
+                inbound: self.inbound,
+            },
+        )
     }
 
     /// Sends one envelope and waits for its answer.
@@ -112,5 +128,34 @@ impl DeliverStream {
                 DeliverFrame::Status(status) => return Ok((blocks, status)),
             }
         }
+    }
+}
+
+/// The sending half of a [`BroadcastStream`].
+#[derive(Debug)]
+pub struct BroadcastSender {
+    outbound: mpsc::Sender<RawEnvelope>,
+}
+
+impl BroadcastSender {
+    /// Queues one envelope for sending.
+    pub async fn send(&self, envelope: Bytes) -> Result<(), Error> {
+        self.outbound
+            .send(RawEnvelope(envelope))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+}
+
+/// The answering half of a [`BroadcastStream`].
+#[derive(Debug)]
+pub struct BroadcastAnswers {
+    inbound: Streaming<BroadcastResponse>,
+}
+
+impl BroadcastAnswers {
+    /// The next answer; `None` once the orderer has answered everything sent.
+    pub async fn recv(&mut self) -> Result<Option<BroadcastResponse>, Error> {
+        Ok(self.inbound.message().await?)
     }
 }

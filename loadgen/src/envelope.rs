@@ -13,6 +13,9 @@ use orderer_proto::orderer::{SeekInfo, SeekOldest, SeekPosition, SeekSpecified};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
+use crate::Error;
+use crate::msp::Signer;
+
 /// Length of the nonce in a signature header, as Fabric's clients use.
 pub const NONCE_LEN: usize = 24;
 
@@ -33,6 +36,13 @@ pub fn nonce() -> [u8; NONCE_LEN] {
     out
 }
 
+/// A random-looking 64-bit id (a run's id).
+pub fn nonce_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&nonce()[..8]);
+    u64::from_le_bytes(bytes)
+}
+
 /// Fabric's transaction id: hex of SHA-256 over nonce and creator.
 pub fn tx_id(nonce: &[u8], creator: &[u8]) -> String {
     let digest = Sha256::new()
@@ -49,14 +59,16 @@ pub struct EnvelopeSpec<'a> {
     pub channel_id: &'a str,
     /// `ChannelHeader.type`.
     pub header_type: HeaderType,
-    /// Serialized creator identity (empty until signing comes in).
-    pub creator: &'a [u8],
+    /// Who signs the envelope; `None` leaves creator and signature empty.
+    pub signer: Option<&'a Signer>,
     /// `Payload.data`.
     pub data: Bytes,
 }
 
-/// Builds an (unsigned) envelope: a fresh nonce, its tx id and the current time.
-pub fn build(spec: &EnvelopeSpec<'_>) -> Bytes {
+/// Builds an envelope as a Fabric client does: a fresh nonce, its tx id, the current
+/// time, and the signer's signature over the payload bytes.
+pub fn build(spec: &EnvelopeSpec<'_>) -> Result<Bytes, Error> {
+    let creator: &[u8] = spec.signer.map_or(&[], |signer| signer.creator());
     let nonce = nonce();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -68,11 +80,11 @@ pub fn build(spec: &EnvelopeSpec<'_>) -> Bytes {
             nanos: i32::try_from(now.subsec_nanos()).unwrap_or(0),
         }),
         channel_id: spec.channel_id.to_string(),
-        tx_id: tx_id(&nonce, spec.creator),
+        tx_id: tx_id(&nonce, creator),
         ..ChannelHeader::default()
     };
     let signature_header = SignatureHeader {
-        creator: Bytes::copy_from_slice(spec.creator),
+        creator: Bytes::copy_from_slice(creator),
         nonce: Bytes::copy_from_slice(&nonce),
     };
     let payload = Payload {
@@ -82,12 +94,17 @@ pub fn build(spec: &EnvelopeSpec<'_>) -> Bytes {
         }),
         data: spec.data.clone(),
     };
-    Envelope {
-        payload: payload.encode_to_vec().into(),
-        signature: Bytes::new(),
+    let payload = payload.encode_to_vec();
+    let signature = match spec.signer {
+        Some(signer) => signer.sign(&payload)?.into(),
+        None => Bytes::new(),
+    };
+    Ok(Envelope {
+        payload: payload.into(),
+        signature,
     }
     .encode_to_vec()
-    .into()
+    .into())
 }
 
 /// A position in a seek request.
@@ -114,8 +131,20 @@ impl Seek {
     }
 }
 
-/// A Deliver request envelope for blocks `start..=stop` of `channel_id`.
+/// An unsigned Deliver request envelope for blocks `start..=stop` of `channel_id`.
 pub fn seek(channel_id: &str, start: Seek, stop: Seek, fail_if_not_ready: bool) -> Bytes {
+    seek_signed(channel_id, start, stop, fail_if_not_ready, None)
+        .unwrap_or_else(|_| unreachable!("building an unsigned envelope cannot fail"))
+}
+
+/// A Deliver request envelope for blocks `start..=stop`, signed by `signer` if given.
+pub fn seek_signed(
+    channel_id: &str,
+    start: Seek,
+    stop: Seek,
+    fail_if_not_ready: bool,
+    signer: Option<&Signer>,
+) -> Result<Bytes, Error> {
     let behavior = if fail_if_not_ready {
         SeekBehavior::FailIfNotReady
     } else {
@@ -130,7 +159,7 @@ pub fn seek(channel_id: &str, start: Seek, stop: Seek, fail_if_not_ready: bool) 
     build(&EnvelopeSpec {
         channel_id,
         header_type: HeaderType::DeliverSeekInfo,
-        creator: &[],
+        signer,
         data: info.encode_to_vec().into(),
     })
 }

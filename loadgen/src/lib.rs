@@ -4,10 +4,21 @@
 //!   Deliver seek requests.
 //! - [`client`]: a pipelined Broadcast stream and a Deliver stream that hand back the
 //!   bytes the orderer sent.
+//! - [`msp`]: a signing identity from a Fabric MSP directory (ECDSA P-256, low-S).
+//! - [`workload`], [`run`]: a run's parameters and the run itself: broadcast streams paced
+//!   open or closed loop, Deliver clients matching every envelope by its [`tag`].
+//! - [`report`], [`record`]: percentiles, the summary table, the JSON record in `results/`.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod client;
 pub mod envelope;
+pub mod msp;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod tag;
+pub mod workload;
 
 /// Errors of the clients.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +38,24 @@ pub enum Error {
     /// The orderer ended the call with a gRPC error.
     #[error("gRPC status: {0}")]
     Rpc(#[from] tonic::Status),
+    /// The MSP directory or key cannot be used.
+    #[error("msp: {0}")]
+    Msp(String),
+    /// The orderer refused a request the run depends on.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// A task of the run failed.
+    #[error("task: {0}")]
+    Task(String),
+    /// Writing the record failed.
+    #[error("record {path}: {source}")]
+    Record {
+        /// The results file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The stream ended before the expected answer.
     #[error("the orderer closed the stream")]
     Closed,

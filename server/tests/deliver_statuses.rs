@@ -19,9 +19,10 @@ fn seek_envelope(seek_info: Bytes) -> Bytes {
     envelope::build(&EnvelopeSpec {
         channel_id: CHANNEL,
         header_type: HeaderType::DeliverSeekInfo,
-        creator: b"reader",
+        signer: None,
         data: seek_info,
     })
+    .unwrap()
 }
 
 /// Requests refused with their Fabric status, before any block is sent.

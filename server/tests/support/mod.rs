@@ -77,9 +77,10 @@ pub fn message(channel_id: &str, data: &[u8]) -> Bytes {
     envelope::build(&EnvelopeSpec {
         channel_id,
         header_type: HeaderType::Message,
-        creator: b"test-creator",
+        signer: None,
         data: Bytes::copy_from_slice(data),
     })
+    .unwrap()
 }
 
 /// Sends each envelope and asserts it was answered SUCCESS.

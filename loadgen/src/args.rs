@@ -1,0 +1,124 @@
+//! Command-line flags shared by `loadgen` and `orderer benchmark`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use orderer_proto::common::HeaderType;
+
+use crate::Error;
+use crate::msp::Signer;
+use crate::workload::{Rate, Workload};
+
+/// Flags that describe a workload.
+#[derive(Debug, Clone, Args)]
+pub struct WorkloadArgs {
+    /// Channels to broadcast on, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "appchannel")]
+    pub channels: Vec<String>,
+    /// Broadcast streams per channel.
+    #[arg(long, default_value_t = 4)]
+    pub broadcasters: usize,
+    /// Deliver clients per channel; each must see every envelope.
+    #[arg(long, default_value_t = 1)]
+    pub deliverers: usize,
+    /// Payload data bytes per envelope.
+    #[arg(long, default_value_t = 1024)]
+    pub message_size: usize,
+    /// Envelopes to send in all.
+    #[arg(long, default_value_t = 200_000)]
+    pub total: u64,
+    /// Stop sending after this many seconds (with --rate N, --total defaults to N x this).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Offered rate in tx/s over all streams (open loop), or `max` (closed loop).
+    #[arg(long, default_value = "max")]
+    pub rate: String,
+    /// With --rate max: envelopes in flight per stream.
+    #[arg(long, default_value_t = 256)]
+    pub window: usize,
+    /// Header type of the envelopes: message or endorser-transaction.
+    #[arg(long, default_value = "message")]
+    pub header_type: String,
+    /// Sign every envelope before the clock starts.
+    #[arg(long)]
+    pub presign: bool,
+    /// A Fabric MSP directory to sign with (signcerts/, keystore/); without it a fresh
+    /// self-signed identity signs.
+    #[arg(long)]
+    pub msp_dir: Option<PathBuf>,
+    /// The MSP ID of --msp-dir.
+    #[arg(long, default_value = "SampleOrg")]
+    pub msp_id: String,
+    /// Send unsigned envelopes (only to measure what signing costs).
+    #[arg(long)]
+    pub unsigned: bool,
+    /// Seconds to wait for deliveries after the last answer.
+    #[arg(long, default_value_t = 30.0)]
+    pub drain_timeout: f64,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl WorkloadArgs {
+    /// The workload against `endpoint`.
+    pub fn workload(&self, endpoint: String) -> Result<Workload, Error> {
+        let invalid = |what: String| Error::Refused(what);
+        let rate = match self.rate.as_str() {
+            "max" => Rate::Max {
+                window: self.window.max(1),
+            },
+            number => Rate::Fixed(
+                number
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|rate| *rate > 0.0)
+                    .ok_or_else(|| invalid(format!("--rate {number:?}: expected tx/s or max")))?,
+            ),
+        };
+        let header_type = match self.header_type.as_str() {
+            "message" => HeaderType::Message,
+            "endorser-transaction" => HeaderType::EndorserTransaction,
+            other => {
+                return Err(invalid(format!(
+                    "--header-type {other:?}: expected message or endorser-transaction"
+                )));
+            }
+        };
+        let duration = self.duration.map(Duration::from_secs_f64);
+        let total_tx = match (rate, duration) {
+            (Rate::Fixed(rate), Some(duration)) => (rate * duration.as_secs_f64()).round() as u64,
+            _ => self.total,
+        };
+        let signer = if self.unsigned {
+            None
+        } else {
+            Some(Arc::new(match &self.msp_dir {
+                Some(dir) => Signer::from_msp_dir(dir, &self.msp_id)?,
+                None => Signer::ephemeral(&self.msp_id)?,
+            }))
+        };
+        if self.channels.is_empty() || self.broadcasters == 0 || total_tx == 0 {
+            return Err(invalid(
+                "need at least one channel, one broadcaster and one envelope".into(),
+            ));
+        }
+        Ok(Workload {
+            endpoint,
+            channels: self.channels.clone(),
+            broadcast_streams_per_channel: self.broadcasters,
+            deliver_clients_per_channel: self.deliverers,
+            payload_bytes: self.message_size,
+            header_type,
+            total_tx,
+            duration,
+            rate,
+            presign: self.presign,
+            signer,
+            drain_timeout: Duration::from_secs_f64(self.drain_timeout),
+            progress: !self.quiet,
+        })
+    }
+}
