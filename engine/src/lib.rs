@@ -5,7 +5,8 @@
 //! - [`block`], [`hash`]: block assembly, data hash and header hash chain.
 //! - [`store`]: the append-only block store (segments, CRC records, torn-tail recovery,
 //!   group commit, read-only maps for Deliver).
-//! - [`config`]: the channel configuration read from config blocks.
+//! - [`config`]: the channel configuration read from config blocks; [`genesis`] makes
+//!   genesis blocks in code (the benchmark's embedded default).
 //! - [`envelope`]: the checks Broadcast makes before an envelope is ordered.
 //! - [`chain`]: one channel's chain: the worker thread (cutter and batch timer, pinned to a
 //!   core) and the writer thread (append, group commit, publish height).
@@ -21,6 +22,7 @@ pub mod cutter;
 pub mod deliver;
 pub mod envelope;
 pub mod error;
+pub mod genesis;
 pub mod hash;
 pub mod registrar;
 pub mod store;

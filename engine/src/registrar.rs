@@ -34,34 +34,30 @@ pub struct Registrar {
 }
 
 impl Registrar {
-    /// Opens every chain in the ledger. When `genesis` names a channel the ledger does
-    /// not hold yet, that channel is bootstrapped from it; a channel that exists keeps
-    /// its own blocks (as Fabric, the bootstrap block is used only once).
-    pub fn open(options: &RegistrarOptions, genesis: Option<Bytes>) -> Result<Self, Error> {
+    /// Opens every chain in the ledger. Each genesis block whose channel the ledger does
+    /// not hold yet bootstraps that channel; a channel that exists keeps its own blocks
+    /// (as in Fabric, a bootstrap block is used only once).
+    pub fn open(options: &RegistrarOptions, genesis: Vec<Bytes>) -> Result<Self, Error> {
         let chains_dir = options.ledger_dir.join(CHAINS_DIR);
         fs::create_dir_all(&chains_dir).map_err(Error::io("create ledger", &chains_dir))?;
         // Read the core list once, before any worker pins itself.
         let cores = core_affinity::get_core_ids().unwrap_or_default();
         let mut ids = existing_channels(&chains_dir)?;
-        let genesis_id = match &genesis {
-            Some(block) => Some(ChannelConfig::from_block(block)?.channel_id),
-            None => None,
-        };
-        if let Some(id) = &genesis_id {
-            check_channel_id(id)?;
-            if !ids.contains(id) {
+        let mut bootstraps = HashMap::new();
+        for block in genesis {
+            let id = ChannelConfig::from_block(&block)?.channel_id;
+            check_channel_id(&id)?;
+            if !ids.contains(&id) {
                 info!(channel = %id, "bootstrapping channel from the genesis block");
                 ids.push(id.clone());
             }
+            bootstraps.insert(id, block);
         }
         let mut chains = HashMap::new();
         for (position, id) in ids.into_iter().enumerate() {
             let mut chain_options = options.chain;
             chain_options.core = cores.get(position % cores.len().max(1)).copied();
-            let bootstrap = genesis
-                .as_ref()
-                .filter(|_| genesis_id.as_ref() == Some(&id));
-            let chain = Chain::start(&chains_dir.join(&id), bootstrap, chain_options)?;
+            let chain = Chain::start(&chains_dir.join(&id), bootstraps.get(&id), chain_options)?;
             if chain.config().channel_id != id {
                 return Err(Error::Config(format!(
                     "ledger directory {id} holds channel {}",

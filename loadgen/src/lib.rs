@@ -14,6 +14,7 @@ pub mod args;
 pub mod client;
 pub mod envelope;
 pub mod msp;
+pub mod plot;
 pub mod record;
 pub mod report;
 pub mod run;

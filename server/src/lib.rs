@@ -2,10 +2,12 @@
 //!
 //! - [`config`]: configuration under Fabric's key names, `ORDERER_*` overrides.
 //! - [`service`]: the Broadcast and Deliver handlers.
+//! - [`benchmark`]: `orderer benchmark`, an in-process orderer driven by loadgen.
 //! - [`run`] / [`serve`]: open the ledger, bootstrap from the genesis block, serve until
 //!   shut down, then store what is pending.
 #![forbid(unsafe_code)]
 
+pub mod benchmark;
 pub mod config;
 pub mod error;
 pub mod service;
@@ -47,7 +49,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let registrar = Arc::new(open_registrar(&config).await?);
+    let registrar = open_registrar(&config).await?;
+    serve_registrar(registrar, listener, shutdown).await
+}
+
+/// Serves the channels of `registrar` on `listener` until `shutdown` resolves.
+pub async fn serve_registrar(
+    registrar: Registrar,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Error> {
+    let registrar = Arc::new(registrar);
     let address = listener.local_addr().map_err(|source| Error::Io {
         action: "read listen address".into(),
         source,
@@ -79,14 +91,14 @@ async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
         &config.general.bootstrap_file,
     ) {
         (config::BootstrapMethod::File, Some(path)) => {
-            Some(Bytes::from(std::fs::read(path).map_err(|source| {
+            vec![Bytes::from(std::fs::read(path).map_err(|source| {
                 Error::Io {
                     action: format!("read General.BootstrapFile {}", path.display()),
                     source,
                 }
-            })?))
+            })?)]
         }
-        _ => None,
+        _ => Vec::new(),
     };
     let options = RegistrarOptions {
         ledger_dir: config.file_ledger.location.clone(),

@@ -34,6 +34,9 @@ enum Command {
         #[arg(long)]
         listen_port: Option<u16>,
     },
+    /// Measure: an in-process orderer (solo, temporary ledger, gRPC on loopback) under the
+    /// canonical workload; prints throughput and latency, appends a record to results/.
+    Benchmark(Box<orderer::benchmark::BenchmarkArgs>),
     /// Print the version.
     Version,
 }
@@ -43,6 +46,14 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Version => {
             println!("orderer {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Benchmark(args) => {
+            let runtime = runtime()?;
+            let clean = runtime.block_on(orderer::benchmark::run(*args))?;
+            if !clean {
+                anyhow::bail!("some envelopes were rejected, never answered or never delivered");
+            }
             Ok(())
         }
         Command::Start {
@@ -69,13 +80,16 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn start(config: Config) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("grpc")
         .build()
-        .context("start the async runtime")?;
-    runtime
+        .context("start the async runtime")
+}
+
+fn start(config: Config) -> anyhow::Result<()> {
+    runtime()?
         .block_on(orderer::run(config, shutdown_signal()))
         .context("orderer failed")
 }

@@ -1,0 +1,110 @@
+//! `orderer benchmark` and loadgen runs end to end, small enough for CI.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use loadgen::workload::{Rate, Workload};
+use orderer_proto::common::HeaderType;
+use support::*;
+
+#[test]
+fn benchmark_command_runs_and_appends_a_record() {
+    let results = tempfile::tempdir().unwrap();
+    let path = results.path().join("benchmark.ndjson");
+    let output = Command::new(env!("CARGO_BIN_EXE_orderer"))
+        .args([
+            "benchmark",
+            "--total",
+            "3000",
+            "--quiet",
+            "--batch-timeout-ms",
+            "200",
+        ])
+        .arg("--results")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("throughput"), "{stdout}");
+    assert!(stdout.contains("commit"), "{stdout}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let record: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(record["kind"], "benchmark");
+    assert_eq!(record["figures"]["delivered_tx"], 3000);
+    assert_eq!(record["figures"]["missing_tx"], 0);
+    assert_eq!(record["params"]["workload"]["signed"], true);
+    assert!(record["hardware"]["cores"].as_u64().unwrap() >= 1);
+    assert!(record["git_rev"].is_string());
+}
+
+fn workload(endpoint: String, channel: &str, rate: Rate, total_tx: u64) -> Workload {
+    Workload {
+        endpoint,
+        channels: vec![channel.to_string()],
+        broadcast_streams_per_channel: 2,
+        deliver_clients_per_channel: 2,
+        payload_bytes: 512,
+        header_type: HeaderType::Message,
+        total_tx,
+        duration: None,
+        rate,
+        presign: false,
+        signer: Some(Arc::new(loadgen::msp::Signer::ephemeral("Org").unwrap())),
+        drain_timeout: Duration::from_secs(10),
+        progress: false,
+    }
+}
+
+/// Open loop against Fabric's genesis: every envelope acked and seen by both Deliver
+/// clients exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_loop_run_matches_every_envelope() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let report = loadgen::run::run(workload(
+        orderer.endpoint.clone(),
+        CHANNEL,
+        Rate::Fixed(2000.0),
+        1500,
+    ))
+    .await
+    .unwrap();
+    let figures = &report.figures;
+    assert!(report.is_clean(), "{report}");
+    assert_eq!((figures.acked_tx, figures.delivered_tx), (1500, 1500));
+    assert_eq!(
+        figures.commit_latency_us.count, 3000,
+        "both Deliver clients timed every envelope"
+    );
+    assert_eq!(figures.blocks, 3, "cut by MaxMessageCount 500: {report}");
+    orderer.stop().await;
+}
+
+/// Envelopes the orderer refuses make the run unclean (loadgen exits non-zero on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_envelopes_make_the_run_unclean() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let mut load = workload(
+        orderer.endpoint.clone(),
+        CHANNEL,
+        Rate::Max { window: 8 },
+        100,
+    );
+    load.payload_bytes = 11 * 1024 * 1024; // over AbsoluteMaxBytes
+    load.total_tx = 2;
+    load.drain_timeout = Duration::from_millis(500);
+    let report = loadgen::run::run(load).await.unwrap();
+    assert_eq!(report.figures.rejected_tx, 2);
+    assert!(!report.is_clean());
+    orderer.stop().await;
+}
