@@ -1,11 +1,41 @@
-//! The engine's per-block hot path on Fabric's block 215 (500 x 1 KiB): cutting, and
-//! assembling with data and header hashes.
+//! The engine's hot paths on real bytes (Fabric's block 215: 500 envelopes of 1 KiB
+//! payload data, signed by a Fabric client): envelope header decode, the cutter, block
+//! assembly with hashing, store appends with and without fdatasync, and Deliver's read
+//! and framing of a stored block.
 #![allow(clippy::unwrap_used, missing_docs)] // bench code
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use bytes::BytesMut;
+use criterion::{BatchSize as Batching, Criterion, Throughput, criterion_group, criterion_main};
 use engine::block::{ChainTip, assemble};
 use engine::cutter::{BatchSize, BlockCutter, Message};
-use std::hint::black_box;
+use engine::store::{BlockStore, StoreOptions};
+
+fn tip() -> ChainTip {
+    ChainTip {
+        number: 0,
+        header_hash: [0; 32],
+        last_config: 0,
+    }
+}
+
+fn envelope_decode(c: &mut Criterion) {
+    let envelope = bench::block_215_envelopes().unwrap().swap_remove(0);
+    let mut group = c.benchmark_group("envelope");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("inspect_header", |b| {
+        b.iter(|| {
+            black_box(
+                engine::envelope::inspect(envelope.clone())
+                    .unwrap()
+                    .message
+                    .size_bytes,
+            )
+        });
+    });
+    group.finish();
+}
 
 fn cutter(c: &mut Criterion) {
     let envelopes = bench::block_215_envelopes().unwrap();
@@ -39,15 +69,58 @@ fn assembly(c: &mut Criterion) {
     let mut group = c.benchmark_group("block");
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("assemble_and_hash_500x1KiB", |b| {
-        let mut tip = ChainTip {
-            number: 0,
-            header_hash: [0; 32],
-            last_config: 0,
-        };
+        let mut tip = tip();
         b.iter(|| black_box(assemble(&mut tip, envelopes.clone()).bytes.len()));
     });
     group.finish();
 }
 
-criterion_group!(benches, cutter, assembly);
+fn store(c: &mut Criterion) {
+    let block = assemble(&mut tip(), bench::block_215_envelopes().unwrap()).bytes;
+    let mut group = c.benchmark_group("store");
+    group.throughput(Throughput::Bytes(block.len() as u64));
+    for (name, sync) in [
+        ("append_1MiB_block", false),
+        ("append_1MiB_block_fdatasync", true),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let number = store.written_height();
+                store.append(number, &block).unwrap();
+                if sync {
+                    store.sync().unwrap();
+                }
+            });
+        });
+        store.sync().unwrap();
+    }
+    group.finish();
+}
+
+fn deliver(c: &mut Criterion) {
+    let block = assemble(&mut tip(), bench::block_215_envelopes().unwrap()).bytes;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+    store.append(0, &block).unwrap();
+    store.sync().unwrap();
+    let reader = store.reader();
+    let mut group = c.benchmark_group("deliver");
+    group.throughput(Throughput::Bytes(block.len() as u64));
+    group.bench_function("read_and_frame_1MiB_block", |b| {
+        b.iter_batched_ref(
+            || BytesMut::with_capacity(block.len() + 16),
+            |frame| {
+                let stored = reader.block(0).unwrap();
+                orderer_proto::raw::encode_block_frame(&stored, frame);
+                black_box(frame.len())
+            },
+            Batching::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, envelope_decode, cutter, assembly, store, deliver);
 criterion_main!(benches);

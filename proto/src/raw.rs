@@ -40,6 +40,13 @@ pub trait Frame: Sized + Send + 'static {
     fn decode_frame(source: &mut DecodeBuf<'_>) -> Result<Self, Status>;
 }
 
+/// Writes `DeliverResponse{block}` around the encoded block: a tag, a length, the bytes.
+pub fn encode_block_frame(block: &[u8], target: &mut impl BufMut) {
+    target.put_u8(DELIVER_BLOCK_TAG);
+    prost::encoding::encode_varint(block.len() as u64, target);
+    target.put_slice(block);
+}
+
 impl Frame for RawEnvelope {
     fn encode_frame(&self, target: &mut EncodeBuf<'_>) {
         target.put_slice(&self.0);
@@ -53,11 +60,7 @@ impl Frame for RawEnvelope {
 impl Frame for DeliverFrame {
     fn encode_frame(&self, target: &mut EncodeBuf<'_>) {
         match self {
-            Self::Block(block) => {
-                target.put_u8(DELIVER_BLOCK_TAG);
-                prost::encoding::encode_varint(block.len() as u64, target);
-                target.put_slice(block);
-            }
+            Self::Block(block) => encode_block_frame(block, target),
             Self::Status(status) => {
                 target.put_u8(DELIVER_STATUS_TAG);
                 prost::encoding::encode_varint(i64::from(*status as i32) as u64, target);
