@@ -128,9 +128,9 @@ impl<'a, P: Serialize, F: Serialize> Record<'a, P, F> {
 /// `results/` of the workspace this binary was built in, if it exists; else `./results`.
 pub fn results_dir() -> PathBuf {
     let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
-    if built.is_dir() {
-        built
-    } else {
-        PathBuf::from("results")
-    }
+    built
+        .canonicalize()
+        .ok()
+        .filter(|dir| dir.is_dir())
+        .unwrap_or_else(|| PathBuf::from("results"))
 }
