@@ -55,6 +55,7 @@ def row(record):
         f"{f['sent_tx']}",
         f"{f['throughput_acked_tps']:.0f}",
         f"{f['throughput_delivered_tps']:.0f}",
+        f"{f['throughput_steady_tps']:.0f}" if "throughput_steady_tps" in f else "-",
         ms(f["ack_latency_us"]["p50"]),
         ms(f["ack_latency_us"]["p99"]),
         ms(f["commit_latency_us"]["p50"]),
@@ -66,7 +67,7 @@ def row(record):
 
 
 HEADER = ["time (UTC)", "git", "orderer", "sign", "ch x streams", "payload B", "rate tx/s",
-          "tx", "acked tx/s", "delivered tx/s", "ack p50 ms", "ack p99 ms", "commit p50 ms",
+          "tx", "acked tx/s", "delivered tx/s", "delivered while sending tx/s", "ack p50 ms", "ack p99 ms", "commit p50 ms",
           "commit p99 ms", "commit p99.9 ms", "lost", "cores"]
 
 

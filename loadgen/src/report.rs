@@ -69,8 +69,12 @@ pub struct Figures {
     pub elapsed_s: f64,
     /// SUCCESS answers per second, first send to last answer.
     pub throughput_acked_tps: f64,
-    /// Delivered envelopes per second, start to last delivery.
+    /// Delivered envelopes per second, start to last delivery (includes the wait for
+    /// the last, partial block's batch timeout).
     pub throughput_delivered_tps: f64,
+    /// Envelopes delivered while sending went on, per second of sending: the sustained
+    /// rate, free of the end-of-run tail. The sweep plots this.
+    pub throughput_steady_tps: f64,
     /// Send (or due time, in open loop) to answer.
     pub ack_latency_us: Percentiles,
     /// Send (or due time) to seen in a delivered block.
@@ -128,8 +132,8 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             out,
-            "throughput: acked {:.0} tx/s, delivered {:.0} tx/s",
-            f.throughput_acked_tps, f.throughput_delivered_tps
+            "throughput: acked {:.0} tx/s, delivered {:.0} tx/s (while sending: {:.0} tx/s)",
+            f.throughput_acked_tps, f.throughput_delivered_tps, f.throughput_steady_tps
         )?;
         writeln!(
             out,

@@ -79,6 +79,7 @@ struct SendOutcome {
     acked: u64,
     last_ack_ns: u64,
     first_send_ns: u64,
+    last_send_ns: u64,
 }
 
 /// What a Deliver client measured.
@@ -90,6 +91,8 @@ struct DeliverOutcome {
     blocks: u64,
     block_tx: u64,
     last_delivery_ns: u64,
+    /// (time, envelopes of ours delivered so far), one entry per block with ours.
+    timeline: Vec<(u64, u64)>,
 }
 
 /// Runs `workload` to the end and reports what it measured.
@@ -245,6 +248,15 @@ fn report(shared: &Shared, sends: &[SendOutcome], delivers: &[DeliverOutcome]) -
         .map(|d| d.last_delivery_ns)
         .max()
         .unwrap_or(0);
+    let last_send_ns = sends.iter().map(|s| s.last_send_ns).max().unwrap_or(0);
+    let delivered_while_sending: u64 = delivers
+        .iter()
+        .map(|d| {
+            let upto = d.timeline.partition_point(|(at, _)| *at <= last_send_ns);
+            upto.checked_sub(1).map_or(0, |i| d.timeline[i].1)
+        })
+        .sum::<u64>()
+        / clients;
     let blocks: u64 = delivers.iter().map(|d| d.blocks).sum::<u64>() / clients;
     let block_tx: u64 = delivers.iter().map(|d| d.block_tx).sum::<u64>() / clients;
     let seconds = |ns: u64| ns as f64 / 1e9;
@@ -269,6 +281,8 @@ fn report(shared: &Shared, sends: &[SendOutcome], delivers: &[DeliverOutcome]) -
                 / seconds(last_ack_ns.saturating_sub(first_send_ns)).max(1e-9),
             throughput_delivered_tps: (delivered_all / clients) as f64
                 / seconds(last_delivery_ns).max(1e-9),
+            throughput_steady_tps: delivered_while_sending as f64
+                / seconds(last_send_ns.saturating_sub(first_send_ns)).max(1e-9),
             ack_latency_us: (&ack).into(),
             commit_latency_us: (&commit).into(),
         },

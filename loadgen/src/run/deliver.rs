@@ -32,6 +32,7 @@ pub(super) async fn run(
         blocks: 0,
         block_tx: 0,
         last_delivery_ns: 0,
+        timeline: Vec::new(),
     };
     let mut drain_deadline: Option<Instant> = None;
     loop {
@@ -63,6 +64,7 @@ pub(super) async fn run(
         if ours > 0 {
             outcome.delivered += ours;
             outcome.last_delivery_ns = now_ns;
+            outcome.timeline.push((now_ns, outcome.delivered));
             if counts_progress {
                 shared.delivered_progress.fetch_add(ours, Ordering::Relaxed);
             }

@@ -59,6 +59,7 @@ async fn run_stream(
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
     let mut sent = 0u64;
     let mut first_send_ns = u64::MAX;
+    let mut last_send_ns = 0;
     for (position, index) in range.clone().enumerate() {
         let stamp_ns = match (stream_rate, &window) {
             (Some(rate), _) => {
@@ -83,6 +84,7 @@ async fn run_stream(
             None => build_envelope(&shared.workload, stream, shared.run_id, index)?,
         };
         first_send_ns = first_send_ns.min(stamp_ns);
+        last_send_ns = stamp_ns;
         shared.sent_at_ns[index as usize].store(stamp_ns, Ordering::Relaxed);
         if sender.send(envelope).await.is_err() {
             break;
@@ -93,6 +95,7 @@ async fn run_stream(
     let mut outcome = reader.await.map_err(|e| Error::Task(e.to_string()))??;
     outcome.sent = sent;
     outcome.first_send_ns = first_send_ns.min(outcome.last_ack_ns);
+    outcome.last_send_ns = last_send_ns;
     shared.streams_running.fetch_sub(1, Ordering::AcqRel);
     Ok(outcome)
 }
@@ -112,6 +115,7 @@ async fn read_answers(
         acked: 0,
         last_ack_ns: 0,
         first_send_ns: 0,
+        last_send_ns: 0,
     };
     for index in range {
         let Ok(Some(answer)) = answers.recv().await else {

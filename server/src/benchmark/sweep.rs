@@ -26,7 +26,7 @@ struct SweepParams<'a, W: Serialize> {
 
 pub(super) async fn run(args: &BenchmarkArgs, endpoint: &str) -> Result<bool, Error> {
     let saturation = run_once(args, endpoint, None).await?;
-    let saturation_tps = saturation.figures.throughput_delivered_tps;
+    let saturation_tps = saturation.figures.throughput_steady_tps;
     println!("saturation (closed loop): {saturation_tps:.0} tx/s delivered");
     let sweep_id = format!(
         "{}-{}",
@@ -45,7 +45,7 @@ pub(super) async fn run(args: &BenchmarkArgs, endpoint: &str) -> Result<bool, Er
         let f = &report.figures;
         println!(
             "offered {rate:>8.0} tx/s: delivered {:>8.0} tx/s, commit p50 {:>8.1} ms, p99 {:>8.1} ms",
-            f.throughput_delivered_tps,
+            f.throughput_steady_tps,
             f.commit_latency_us.p50 as f64 / 1000.0,
             f.commit_latency_us.p99 as f64 / 1000.0
         );
@@ -99,7 +99,7 @@ pub fn write_svg(records: &Path, sweep_id: &str, svg_path: &Path) -> Result<(), 
         let workload = &record["params"]["workload"];
         points.push(SweepPoint {
             offered_tps: number(&workload["rate"]["fixed"]),
-            achieved_tps: number(&figures["throughput_delivered_tps"]),
+            achieved_tps: number(&figures["throughput_steady_tps"]),
             p50_ms: number(&figures["commit_latency_us"]["p50"]) / 1000.0,
             p99_ms: number(&figures["commit_latency_us"]["p99"]) / 1000.0,
         });
