@@ -108,3 +108,51 @@ async fn rejected_envelopes_make_the_run_unclean() {
     assert!(!report.is_clean());
     orderer.stop().await;
 }
+
+/// Two channels, two streams and two Deliver clients each: every envelope is matched on
+/// its own channel, by both of that channel's Deliver clients.
+#[test]
+fn benchmark_drives_several_channels() {
+    let results = tempfile::tempdir().unwrap();
+    let path = results.path().join("benchmark.ndjson");
+    let output = Command::new(env!("CARGO_BIN_EXE_orderer"))
+        .args([
+            "benchmark",
+            "--channels",
+            "alpha,beta",
+            "--broadcasters",
+            "2",
+        ])
+        .args([
+            "--deliverers",
+            "2",
+            "--total",
+            "2000",
+            "--quiet",
+            "--rate",
+            "4000",
+        ])
+        .args(["--batch-timeout-ms", "100", "--max-message-count", "100"])
+        .arg("--results")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let record: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    let figures = &record["figures"];
+    assert_eq!(figures["delivered_tx"], 2000);
+    assert_eq!(
+        figures["commit_latency_us"]["count"], 4000,
+        "two clients per channel"
+    );
+    assert_eq!(
+        figures["blocks"], 20,
+        "1000 envelopes per channel in blocks of 100"
+    );
+    assert_eq!(record["params"]["workload"]["channels"][1], "beta");
+}
