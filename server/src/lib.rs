@@ -30,8 +30,11 @@ pub use error::Error;
 /// Largest gRPC message taken or sent: Fabric's default `MaxRecvMsgSize`/`MaxSendMsgSize`.
 pub const GRPC_MESSAGE_BYTES_MAX: usize = 100 * 1024 * 1024;
 
-/// Binds `General.ListenAddress:ListenPort` and serves until `shutdown` resolves.
+/// Opens the ledger (bootstrapping from the genesis block if needed), then binds
+/// `General.ListenAddress:ListenPort` and serves until `shutdown` resolves. Ledger and
+/// configuration errors come before any port is taken.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+    let registrar = open_registrar(&config).await?;
     let address = SocketAddr::new(config.general.listen_address, config.general.listen_port);
     let listener = TcpListener::bind(address)
         .await
@@ -39,7 +42,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             action: format!("bind {address}"),
             source,
         })?;
-    serve(config, listener, shutdown).await
+    serve_registrar(registrar, listener, shutdown).await
 }
 
 /// Serves on `listener` until `shutdown` resolves; then ends open streams, cuts and
