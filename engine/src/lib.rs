@@ -13,6 +13,8 @@
 //! - [`registrar`]: the channels of this orderer, bootstrapped from a genesis block or
 //!   reopened from the ledger.
 //! - [`deliver`]: turning a Deliver request into a range of blocks.
+//! - [`msp`]: Fabric's X.509 MSP: identity validation (chain, revocation, OUs, NodeOUs)
+//!   and the principals an identity satisfies.
 #![deny(unsafe_code)]
 
 pub mod block;
@@ -24,6 +26,7 @@ pub mod envelope;
 pub mod error;
 pub mod genesis;
 pub mod hash;
+pub mod msp;
 pub mod registrar;
 pub mod store;
 
