@@ -14,7 +14,8 @@
 //!   reopened from the ledger.
 //! - [`deliver`]: turning a Deliver request into a range of blocks.
 //! - [`msp`]: Fabric's X.509 MSP: identity validation (chain, revocation, OUs, NodeOUs)
-//!   and the principals an identity satisfies.
+//!   and the principals an identity satisfies; [`policy`]: signature and implicit meta
+//!   policies over the config tree.
 #![deny(unsafe_code)]
 
 pub mod block;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod genesis;
 pub mod hash;
 pub mod msp;
+pub mod policy;
 pub mod registrar;
 pub mod store;
 
