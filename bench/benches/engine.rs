@@ -1,6 +1,6 @@
 //! The engine's hot paths on real bytes (Fabric's block 215: 500 envelopes of 1 KiB
 //! payload data, signed by a Fabric client): envelope header decode, the cutter, block
-//! assembly with hashing, store appends with and without fdatasync, and Deliver's read
+//! assembly with hashing, one signature verification and certificate parse, store appends with and without fdatasync, and Deliver's read
 //! and framing of a stored block.
 #![allow(clippy::unwrap_used, missing_docs)] // bench code
 
@@ -31,6 +31,37 @@ fn envelope_decode(c: &mut Criterion) {
                     .unwrap()
                     .message
                     .size_bytes,
+            )
+        });
+    });
+    group.finish();
+}
+
+/// One client signature verification (Fabric's own envelope and certificate).
+fn signature(c: &mut Criterion) {
+    use orderer_proto::common::{Envelope, Payload, SignatureHeader};
+    use orderer_proto::msp::SerializedIdentity;
+    use prost::Message as _;
+    let bytes = bench::block_215_envelopes().unwrap().swap_remove(0);
+    let envelope = Envelope::decode(bytes).unwrap();
+    let payload = Payload::decode(envelope.payload.clone()).unwrap();
+    let header = SignatureHeader::decode(payload.header.unwrap().signature_header).unwrap();
+    let identity = SerializedIdentity::decode(header.creator).unwrap();
+    let cert = engine::msp::cert::Cert::from_pem(&identity.id_bytes).unwrap();
+    let mut group = c.benchmark_group("signature");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("verify_p256_low_s", |b| {
+        b.iter(|| {
+            engine::signature::verify(&cert.public_key, &envelope.payload, &envelope.signature)
+                .unwrap()
+        });
+    });
+    group.bench_function("parse_certificate", |b| {
+        b.iter(|| {
+            black_box(
+                engine::msp::cert::Cert::from_pem(&identity.id_bytes)
+                    .unwrap()
+                    .not_after,
             )
         });
     });
@@ -122,5 +153,13 @@ fn deliver(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, envelope_decode, cutter, assembly, store, deliver);
+criterion_group!(
+    benches,
+    envelope_decode,
+    signature,
+    cutter,
+    assembly,
+    store,
+    deliver
+);
 criterion_main!(benches);

@@ -15,7 +15,7 @@
 //! - [`deliver`]: turning a Deliver request into a range of blocks.
 //! - [`msp`]: Fabric's X.509 MSP: identity validation (chain, revocation, OUs, NodeOUs)
 //!   and the principals an identity satisfies; [`policy`]: signature and implicit meta
-//!   policies over the config tree.
+//!   policies over the config tree; [`signature`]: ECDSA P-256 verification, low-S.
 #![deny(unsafe_code)]
 
 pub mod block;
@@ -30,6 +30,7 @@ pub mod hash;
 pub mod msp;
 pub mod policy;
 pub mod registrar;
+pub mod signature;
 pub mod store;
 
 pub use error::Error;
