@@ -1,6 +1,7 @@
 //! The parts of a channel's configuration the ordering engine runs on, read from a
 //! config block (the genesis block first). The block's bytes are never re-encoded.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use orderer_proto::common::{
@@ -9,6 +10,7 @@ use orderer_proto::common::{
 use orderer_proto::orderer::{BatchSize as BatchSizeValue, BatchTimeout, ConsensusType};
 use prost::Message;
 
+use crate::access::AccessControl;
 use crate::cutter::BatchSize;
 use crate::error::Error;
 
@@ -19,8 +21,8 @@ pub enum Consensus {
     Solo,
 }
 
-/// A channel's ordering parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A channel's ordering parameters and access control.
+#[derive(Debug, Clone)]
 pub struct ChannelConfig {
     /// The channel's name.
     pub channel_id: String,
@@ -32,6 +34,8 @@ pub struct ChannelConfig {
     pub batch_timeout: Duration,
     /// `Orderer/ConsensusType`.
     pub consensus: Consensus,
+    /// The orgs' MSPs and the channel's policies.
+    pub access: Arc<AccessControl>,
 }
 
 impl ChannelConfig {
@@ -69,6 +73,7 @@ impl ChannelConfig {
             batch_size: batch_size(orderer)?,
             batch_timeout: batch_timeout(orderer)?,
             consensus: consensus(orderer)?,
+            access: Arc::new(AccessControl::from_config(&root).map_err(Error::Config)?),
         })
     }
 }

@@ -15,9 +15,11 @@
 //! - [`deliver`]: turning a Deliver request into a range of blocks.
 //! - [`msp`]: Fabric's X.509 MSP: identity validation (chain, revocation, OUs, NodeOUs)
 //!   and the principals an identity satisfies; [`policy`]: signature and implicit meta
-//!   policies over the config tree; [`signature`]: ECDSA P-256 verification, low-S.
+//!   policies over the config tree; [`signature`]: ECDSA P-256 verification, low-S;
+//!   [`access`]: Writers/Readers checks on signed envelopes, with an identity cache.
 #![deny(unsafe_code)]
 
+pub mod access;
 pub mod block;
 pub mod chain;
 pub mod config;

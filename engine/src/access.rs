@@ -1,0 +1,132 @@
+//! Access control of a channel: who may write (Broadcast, `/Channel/Writers`) and read
+//! (Deliver, `/Channel/Readers`), checked on a signed envelope as Fabric's filters do:
+//! the creator's expiry first (BAD_REQUEST), then its signature and the policy
+//! (FORBIDDEN).
+//!
+//! Deserialising and validating a creator (certificate parse, chain, CRLs, OUs) costs
+//! more than the signature check, so validated identities are cached, keyed by the
+//! creator's bytes, in a bounded map.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use orderer_proto::common::{ConfigGroup, Status};
+
+use crate::envelope::Rejection;
+use crate::msp::{Identity, IdentityError, Msp, MspManager};
+use crate::policy::PolicyTree;
+use crate::signature;
+
+/// Validated creators kept per channel. When full the cache is emptied: bounded memory
+/// under a flood of distinct creators, at worst one validation per envelope.
+pub const IDENTITY_CACHE_MAX: usize = 4096;
+
+/// Policy checked on Broadcast.
+pub const WRITERS: &str = "/Channel/Writers";
+/// Policy checked on Deliver.
+pub const READERS: &str = "/Channel/Readers";
+
+/// The signed parts of an envelope.
+#[derive(Debug, Clone)]
+pub struct SignedData {
+    /// `SignatureHeader.creator`: a serialized identity.
+    pub creator: Bytes,
+    /// The signed bytes (the envelope's payload).
+    pub payload: Bytes,
+    /// `Envelope.signature`.
+    pub signature: Bytes,
+}
+
+/// A channel's MSPs and policies.
+#[derive(Debug)]
+pub struct AccessControl {
+    msps: MspManager,
+    policies: PolicyTree,
+    identities: Mutex<HashMap<Bytes, Result<Arc<Identity>, IdentityError>>>,
+}
+
+impl AccessControl {
+    /// Reads every org's MSP and every policy of a channel's root config group.
+    pub fn from_config(root: &ConfigGroup) -> Result<Self, String> {
+        let mut msps = Vec::new();
+        collect_msps(root, &mut msps, 0)?;
+        Ok(Self {
+            msps: MspManager::new(msps),
+            policies: PolicyTree::from_config(root)?,
+            identities: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Checks `signed` against `policy` at `now_unix` (seconds).
+    pub fn check(&self, signed: &SignedData, policy: &str, now_unix: i64) -> Result<(), Rejection> {
+        let forbidden = |info: String| Rejection {
+            status: Status::Forbidden,
+            info,
+        };
+        let identity = self.identity(&signed.creator);
+        if let Ok(identity) = &identity
+            && now_unix >= identity.cert.not_after
+        {
+            return Err(Rejection::bad_request("identity expired"));
+        }
+        let identity = identity.map_err(|e| forbidden(format!("permission denied: {e}")))?;
+        signature::verify(
+            &identity.cert.public_key,
+            &signed.payload,
+            &signed.signature,
+        )
+        .map_err(|e| forbidden(format!("permission denied: {e}")))?;
+        let policy_found = self.policies.get(policy).ok_or_else(|| {
+            forbidden(format!("permission denied: policy {policy} is not defined"))
+        })?;
+        if !policy_found.evaluate(&[&identity]) {
+            return Err(forbidden(format!(
+                "permission denied: {} of {} does not satisfy {policy}",
+                identity.cert_subject_summary(),
+                identity.msp_id
+            )));
+        }
+        Ok(())
+    }
+
+    fn identity(&self, creator: &Bytes) -> Result<Arc<Identity>, IdentityError> {
+        let mut cache = self.identities.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cached) = cache.get(creator) {
+            return cached.clone();
+        }
+        // Validation takes the lock's time for one creator only once per cache life.
+        let result = self.msps.deserialize(creator).map(Arc::new);
+        if cache.len() >= IDENTITY_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(creator.clone(), result.clone());
+        result
+    }
+}
+
+impl Identity {
+    /// A short description for `info` strings.
+    fn cert_subject_summary(&self) -> String {
+        format!("identity with OUs {:?}", self.cert.ous)
+    }
+}
+
+/// Every `MSP` value in the tree, once per MSP ID (an org may sit in several groups).
+fn collect_msps(group: &ConfigGroup, out: &mut Vec<Msp>, depth: usize) -> Result<(), String> {
+    if depth > 8 {
+        return Err("config groups nest too deep".into());
+    }
+    if let Some(value) = group.values.get("MSP") {
+        let msp = Msp::from_config_value(&value.value)?;
+        if !out.iter().any(|known| known.id == msp.id) {
+            out.push(msp);
+        }
+    }
+    let mut children: Vec<_> = group.groups.iter().collect();
+    children.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, child) in children {
+        collect_msps(child, out, depth + 1)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Writers and Readers checks on signed envelopes: Fabric's own signed envelopes against
+//! Fabric's genesis block, and every way an envelope is refused.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use bytes::Bytes;
+use engine::access::{READERS, SignedData, WRITERS};
+use engine::config::ChannelConfig;
+use orderer_proto::common::{Envelope, Payload, SignatureHeader, Status};
+use orderer_proto::msp::SerializedIdentity;
+use prost::Message;
+use support::*;
+
+/// 2026-01-01 and 2028-01-01: inside and after the sample certificate's validity.
+const BEFORE_EXPIRY: i64 = 1_767_225_600;
+const AFTER_EXPIRY: i64 = 1_830_297_600;
+
+fn vectors() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fabric-vectors")
+}
+
+fn channel() -> ChannelConfig {
+    ChannelConfig::from_block(
+        &std::fs::read(vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn fabric_signed() -> SignedData {
+    let envelope = Envelope::decode(
+        &std::fs::read(vectors().join("envelopes/envelope_0_size1024.pb")).unwrap()[..],
+    )
+    .unwrap();
+    let payload = Payload::decode(envelope.payload.clone()).unwrap();
+    let header = SignatureHeader::decode(payload.header.unwrap().signature_header).unwrap();
+    SignedData {
+        creator: header.creator,
+        payload: envelope.payload,
+        signature: envelope.signature,
+    }
+}
+
+#[test]
+fn fabric_signed_envelope_may_write_and_read() {
+    let access = channel().access;
+    access
+        .check(&fabric_signed(), WRITERS, BEFORE_EXPIRY)
+        .unwrap();
+    access
+        .check(&fabric_signed(), READERS, BEFORE_EXPIRY)
+        .unwrap();
+}
+
+#[test]
+fn expired_identity_is_bad_request() {
+    let rejection = channel()
+        .access
+        .check(&fabric_signed(), WRITERS, AFTER_EXPIRY)
+        .unwrap_err();
+    assert_eq!(rejection.status, Status::BadRequest);
+    assert_eq!(rejection.info, "identity expired");
+}
+
+#[test]
+fn flipped_signature_bit_is_forbidden() {
+    let mut signed = fabric_signed();
+    let mut signature = signed.signature.to_vec();
+    signature[12] ^= 0x04;
+    signed.signature = signature.into();
+    let rejection = channel()
+        .access
+        .check(&signed, WRITERS, BEFORE_EXPIRY)
+        .unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
+}
+
+#[test]
+fn high_s_twin_of_a_valid_signature_is_forbidden() {
+    let mut signed = fabric_signed();
+    signed.signature = high_s_twin(&signed.signature).into();
+    let rejection = channel()
+        .access
+        .check(&signed, WRITERS, BEFORE_EXPIRY)
+        .unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden);
+    assert!(rejection.info.contains("high S"), "{}", rejection.info);
+}
+
+#[test]
+fn identity_from_an_unknown_ca_is_forbidden() {
+    let stranger = TestCa::root("stranger");
+    let issued = stranger.issue("mallory", &[], 5);
+    let signer = loadgen::msp::Signer::new(
+        "SampleOrg",
+        issued.pem.as_bytes(),
+        &issued.key.serialize_der(),
+    )
+    .unwrap();
+    let payload = Bytes::from_static(b"payload");
+    let signed = SignedData {
+        creator: signer.creator().clone(),
+        signature: signer.sign(&payload).unwrap().into(),
+        payload,
+    };
+    let rejection = channel()
+        .access
+        .check(&signed, WRITERS, BEFORE_EXPIRY)
+        .unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden);
+    assert!(
+        rejection.info.contains("does not chain"),
+        "{}",
+        rejection.info
+    );
+}
+
+#[test]
+fn creator_that_does_not_parse_is_forbidden() {
+    let access = channel().access;
+    for creator in [
+        Bytes::from_static(b"\xff\xff"),
+        SerializedIdentity {
+            mspid: "SampleOrg".into(),
+            id_bytes: Bytes::from_static(b"not a pem"),
+        }
+        .encode_to_vec()
+        .into(),
+        SerializedIdentity {
+            mspid: "NoSuchOrg".into(),
+            id_bytes: Bytes::new(),
+        }
+        .encode_to_vec()
+        .into(),
+    ] {
+        let signed = SignedData {
+            creator,
+            ..fabric_signed()
+        };
+        let rejection = access.check(&signed, WRITERS, BEFORE_EXPIRY).unwrap_err();
+        assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
+    }
+}
+
+/// (r, n - s) for a DER signature.
+fn high_s_twin(der: &[u8]) -> Vec<u8> {
+    const ORDER: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
+        0x25, 0x51,
+    ];
+    let r_len = der[3] as usize;
+    let r = &der[4..4 + r_len];
+    let s = &der[6 + r_len..];
+    let s = &s[s.iter().position(|&b| b != 0).unwrap()..];
+    let mut s32 = [0u8; 32];
+    s32[32 - s.len()..].copy_from_slice(s);
+    let mut twin = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut v = i16::from(ORDER[i]) - i16::from(s32[i]) - borrow;
+        borrow = i16::from(v < 0);
+        if v < 0 {
+            v += 256;
+        }
+        twin[i] = v as u8;
+    }
+    let mut s_der = vec![0x02, 33, 0];
+    s_der.extend_from_slice(&twin);
+    let mut out = vec![0x30, (2 + r.len() + s_der.len()) as u8, 0x02, r.len() as u8];
+    out.extend_from_slice(r);
+    out.extend_from_slice(&s_der);
+    out
+}
