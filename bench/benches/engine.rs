@@ -101,13 +101,22 @@ fn assembly(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("assemble_and_hash_500x1KiB", |b| {
         let mut tip = tip();
-        b.iter(|| black_box(assemble(&mut tip, envelopes.clone()).bytes.len()));
+        b.iter(|| {
+            black_box(
+                assemble(&mut tip, envelopes.clone(), None)
+                    .unwrap()
+                    .bytes
+                    .len(),
+            )
+        });
     });
     group.finish();
 }
 
 fn store(c: &mut Criterion) {
-    let block = assemble(&mut tip(), bench::block_215_envelopes().unwrap()).bytes;
+    let block = assemble(&mut tip(), bench::block_215_envelopes().unwrap(), None)
+        .unwrap()
+        .bytes;
     let mut group = c.benchmark_group("store");
     group.throughput(Throughput::Bytes(block.len() as u64));
     for (name, sync) in [
@@ -131,7 +140,9 @@ fn store(c: &mut Criterion) {
 }
 
 fn deliver(c: &mut Criterion) {
-    let block = assemble(&mut tip(), bench::block_215_envelopes().unwrap()).bytes;
+    let block = assemble(&mut tip(), bench::block_215_envelopes().unwrap(), None)
+        .unwrap()
+        .bytes;
     let dir = tempfile::tempdir().unwrap();
     let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
     store.append(0, &block).unwrap();

@@ -3,12 +3,15 @@
 
 use bytes::Bytes;
 use orderer_proto::common::{
-    Block, BlockData, BlockHeader, BlockMetadata, LastConfig, Metadata, OrdererBlockMetadata,
+    Block, BlockData, BlockHeader, BlockMetadata, LastConfig, Metadata, MetadataSignature,
+    OrdererBlockMetadata, SignatureHeader,
 };
 use prost::Message;
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::hash::{self, Hash};
+use crate::msp::local::LocalSigner;
 
 /// Number of entries in `BlockMetadata.metadata` (SIGNATURES .. COMMIT_HASH).
 pub const METADATA_SLOTS: usize = 5;
@@ -37,12 +40,17 @@ pub struct AssembledBlock {
     pub envelope_count: usize,
 }
 
-/// Builds the block after `tip` holding `envelopes` (the bytes as received), and
-/// advances `tip` to it.
-pub fn assemble(tip: &mut ChainTip, envelopes: Vec<Bytes>) -> AssembledBlock {
+/// Builds the block after `tip` holding `envelopes` (the bytes as received), signed by
+/// `signer` when there is one, and advances `tip` to it.
+pub fn assemble(
+    tip: &mut ChainTip,
+    envelopes: Vec<Bytes>,
+    signer: Option<&LocalSigner>,
+) -> Result<AssembledBlock, Error> {
     let number = tip.number + 1;
     let data_hash = hash::data_hash(&envelopes);
     let envelope_count = envelopes.len();
+    let header_asn1 = hash::header_asn1(number, &tip.header_hash, &data_hash);
     let block = Block {
         header: Some(BlockHeader {
             number,
@@ -51,40 +59,57 @@ pub fn assemble(tip: &mut ChainTip, envelopes: Vec<Bytes>) -> AssembledBlock {
         }),
         data: Some(BlockData { data: envelopes }),
         metadata: Some(BlockMetadata {
-            metadata: metadata_slots(tip.last_config),
+            metadata: metadata_slots(tip.last_config, &header_asn1, signer)?,
         }),
     };
-    tip.header_hash = hash::header_hash(number, &tip.header_hash, &data_hash);
+    tip.header_hash = Sha256::digest(&header_asn1).into();
     tip.number = number;
-    AssembledBlock {
+    Ok(AssembledBlock {
         number,
         bytes: block.encode_to_vec().into(),
         envelope_count,
-    }
+    })
 }
 
 /// The five metadata entries of a block cut by this orderer: SIGNATURES carries
-/// `OrdererBlockMetadata{last_config}` (signatures come with the MSP), LAST_CONFIG the
+/// `OrdererBlockMetadata{last_config}` and the orderer's signature over
+/// `value || signature_header || header_asn1` (as Fabric's block writer), LAST_CONFIG the
 /// unsigned `LastConfig` as Fabric v1.4.1+ writes it, the other slots stay empty.
-fn metadata_slots(last_config: u64) -> Vec<Bytes> {
+fn metadata_slots(
+    last_config: u64,
+    header_asn1: &[u8],
+    signer: Option<&LocalSigner>,
+) -> Result<Vec<Bytes>, Error> {
     let mut slots = vec![Bytes::new(); METADATA_SLOTS];
-    let orderer_metadata = OrdererBlockMetadata {
+    let value: Bytes = OrdererBlockMetadata {
         last_config: Some(LastConfig { index: last_config }),
         consenter_metadata: Bytes::new(),
-    };
-    slots[SLOT_SIGNATURES] = Metadata {
-        value: orderer_metadata.encode_to_vec().into(),
-        signatures: Vec::new(),
     }
     .encode_to_vec()
     .into();
+    let mut signatures = Vec::new();
+    if let Some(signer) = signer {
+        let signature_header: Bytes = SignatureHeader {
+            creator: signer.creator().clone(),
+            nonce: Bytes::copy_from_slice(&signer.nonce()),
+        }
+        .encode_to_vec()
+        .into();
+        let signed = [&value[..], &signature_header[..], header_asn1].concat();
+        signatures.push(MetadataSignature {
+            signature: signer.sign(&signed)?.into(),
+            signature_header,
+            identifier_header: Bytes::new(),
+        });
+    }
+    slots[SLOT_SIGNATURES] = Metadata { value, signatures }.encode_to_vec().into();
     slots[SLOT_LAST_CONFIG] = Metadata {
         value: LastConfig { index: last_config }.encode_to_vec().into(),
         signatures: Vec::new(),
     }
     .encode_to_vec()
     .into();
-    slots
+    Ok(slots)
 }
 
 /// Reads the header of a stored block and returns its tip, taking `last_config` from
@@ -150,8 +175,8 @@ mod tests {
             header_hash: [9; 32],
             last_config: 0,
         };
-        let first = assemble(&mut tip, vec![Bytes::from_static(b"a")]);
-        let second = assemble(&mut tip, vec![Bytes::from_static(b"b")]);
+        let first = assemble(&mut tip, vec![Bytes::from_static(b"a")], None).unwrap();
+        let second = assemble(&mut tip, vec![Bytes::from_static(b"b")], None).unwrap();
         let first_tip = tip_of(&first.bytes).unwrap();
         let second_block = Block::decode(second.bytes.clone()).unwrap();
         let header = second_block.header.unwrap();
@@ -162,13 +187,13 @@ mod tests {
 
     #[test]
     fn metadata_has_five_slots_with_last_config() {
-        let slots = metadata_slots(0);
+        let slots = metadata_slots(0, &[], None).unwrap();
         assert_eq!(slots.len(), METADATA_SLOTS);
         // Metadata{value: OrdererBlockMetadata{last_config: LastConfig{}}}, as Fabric writes it.
         assert_eq!(&slots[SLOT_SIGNATURES][..], &[0x0a, 0x02, 0x0a, 0x00]);
         assert!(slots[SLOT_LAST_CONFIG].is_empty());
         assert!(slots[2..].iter().all(Bytes::is_empty));
-        let slots = metadata_slots(3);
+        let slots = metadata_slots(3, &[], None).unwrap();
         assert_eq!(&slots[SLOT_LAST_CONFIG][..], &[0x0a, 0x02, 0x08, 0x03]);
     }
 }

@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::store::{BlockStore, StoreOptions, StoreReader};
 
 /// Tuning of a chain. Every bound protects memory under overload.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ChainOptions {
     /// Envelopes accepted but not yet taken by the worker. A full queue pushes back on
     /// Broadcast streams (and answers SERVICE_UNAVAILABLE after `enqueue_timeout`).
@@ -40,6 +40,8 @@ pub struct ChainOptions {
     pub core: Option<core_affinity::CoreId>,
     /// The block store's options.
     pub store: StoreOptions,
+    /// The local MSP identity that signs blocks; `None` leaves them unsigned.
+    pub signer: Option<Arc<crate::msp::local::LocalSigner>>,
 }
 
 impl Default for ChainOptions {
@@ -49,6 +51,7 @@ impl Default for ChainOptions {
             blocks_in_flight_max: 16,
             core: None,
             store: StoreOptions::default(),
+            signer: None,
         }
     }
 }
@@ -114,6 +117,7 @@ impl Chain {
             inputs,
             blocks: block_sender,
             core: options.core,
+            signer: options.signer.clone(),
         };
         let writer = writer::Writer {
             channel_id: config.channel_id.clone(),

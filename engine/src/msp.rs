@@ -7,6 +7,7 @@
 //! against the clock (Fabric's expiration filter answers BAD_REQUEST for it).
 
 pub mod cert;
+pub mod local;
 
 use std::collections::HashMap;
 use std::sync::Arc;

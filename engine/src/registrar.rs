@@ -55,7 +55,7 @@ impl Registrar {
         }
         let mut chains = HashMap::new();
         for (position, id) in ids.into_iter().enumerate() {
-            let mut chain_options = options.chain;
+            let mut chain_options = options.chain.clone();
             chain_options.core = cores.get(position % cores.len().max(1)).copied();
             let chain = Chain::start(&chains_dir.join(&id), bootstraps.get(&id), chain_options)?;
             if chain.config().channel_id != id {

@@ -35,6 +35,57 @@ pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(),
         .map_err(|_| SignatureError::Invalid)
 }
 
+/// Rewrites a DER signature whose S is in the upper half as (r, n - s), Fabric's low-S
+/// form. `None` if it is not a DER ECDSA signature.
+pub fn to_low_s(der: &[u8]) -> Option<Vec<u8>> {
+    let s = s_value(der)?;
+    if !is_high(s) {
+        return Some(der.to_vec());
+    }
+    let body = &der[2..];
+    let (r, _) = integer(body)?;
+    let trimmed = &s[s.iter().position(|&b| b != 0)?..];
+    let mut s32 = [0u8; 32];
+    s32.get_mut(32usize.checked_sub(trimmed.len())?..)?
+        .copy_from_slice(trimmed);
+    let mut low = [0u8; 32];
+    let mut borrow = 0u16;
+    for i in (0..32).rev() {
+        let (value, underflow) = P256_ORDER[i].overflowing_sub(s32[i]);
+        let (value, underflow_borrow) = value.overflowing_sub(borrow as u8);
+        low[i] = value;
+        borrow = u16::from(underflow || underflow_borrow);
+    }
+    Some(encode_signature(r, &low))
+}
+
+/// Order of the P-256 group, big-endian.
+const P256_ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+fn encode_signature(r: &[u8], s: &[u8; 32]) -> Vec<u8> {
+    let minimal = |value: &[u8]| {
+        let first = value
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(value.len() - 1);
+        let pad = value[first] & 0x80 != 0;
+        let mut out = vec![0x02, (value.len() - first + usize::from(pad)) as u8];
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(&value[first..]);
+        out
+    };
+    let (r, s) = (minimal(r), minimal(s));
+    let mut out = vec![0x30, (r.len() + s.len()) as u8];
+    out.extend(r);
+    out.extend(s);
+    out
+}
+
 /// The S integer's content bytes.
 fn s_value(der: &[u8]) -> Option<&[u8]> {
     let body = der.strip_prefix(&[0x30])?;
@@ -120,6 +171,10 @@ mod tests {
         for attempt in 0u32..64 {
             let message = attempt.to_le_bytes();
             let signature = key.sign(&rng, &message).unwrap().as_ref().to_vec();
+            assert_eq!(
+                verify(public, &message, &to_low_s(&signature).unwrap()),
+                Ok(())
+            );
             let (low, high) = match verify(public, &message, &signature) {
                 Ok(()) => (signature.clone(), twin(&signature)),
                 Err(SignatureError::HighS) => (twin(&signature), signature.clone()),

@@ -65,7 +65,7 @@ fn assembled_block_matches_fabric_block_215_data() {
         header_hash: header.previous_hash.as_ref().try_into().unwrap(),
         last_config: 0,
     };
-    let ours = engine::block::assemble(&mut tip, envelopes);
+    let ours = engine::block::assemble(&mut tip, envelopes, None).unwrap();
     let ours = Block::decode(ours.bytes).unwrap();
     assert_eq!(
         ours.header.unwrap(),

@@ -12,6 +12,8 @@ const FILE_LEDGER_LOCATION_DEFAULT: &str = "/var/hyperledger/production/orderer"
 /// Fabric's default listen address and port.
 const LISTEN_ADDRESS_DEFAULT: &str = "127.0.0.1";
 const LISTEN_PORT_DEFAULT: u16 = 7050;
+/// Fabric's sample default local MSP ID.
+const LOCAL_MSP_ID_DEFAULT: &str = "SampleOrg";
 
 /// `General` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,11 @@ pub struct General {
     pub bootstrap_method: BootstrapMethod,
     /// `General.BootstrapFile` (older name: `General.GenesisFile`).
     pub bootstrap_file: Option<PathBuf>,
+    /// `General.LocalMSPDir`: the orderer's own MSP, which signs every block. Unset, blocks
+    /// are cut unsigned.
+    pub local_msp_dir: Option<PathBuf>,
+    /// `General.LocalMSPID`.
+    pub local_msp_id: String,
 }
 
 /// How the first channel is made.
@@ -61,6 +68,8 @@ impl Default for Config {
                 listen_port: LISTEN_PORT_DEFAULT,
                 bootstrap_method: BootstrapMethod::File,
                 bootstrap_file: None,
+                local_msp_dir: None,
+                local_msp_id: LOCAL_MSP_ID_DEFAULT.into(),
             },
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
@@ -76,6 +85,8 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("ORDERER_GENERAL_BOOTSTRAPMETHOD", "General.BootstrapMethod"),
     ("ORDERER_GENERAL_BOOTSTRAPFILE", "General.BootstrapFile"),
     ("ORDERER_GENERAL_GENESISFILE", "General.GenesisFile"),
+    ("ORDERER_GENERAL_LOCALMSPDIR", "General.LocalMSPDir"),
+    ("ORDERER_GENERAL_LOCALMSPID", "General.LocalMSPID"),
     ("ORDERER_FILELEDGER_LOCATION", "FileLedger.Location"),
 ];
 
@@ -127,6 +138,15 @@ impl Config {
             }
             "General.BootstrapFile" | "General.GenesisFile" => {
                 self.general.bootstrap_file = (!value.is_empty()).then(|| PathBuf::from(value));
+            }
+            "General.LocalMSPDir" => {
+                self.general.local_msp_dir = (!value.is_empty()).then(|| PathBuf::from(value));
+            }
+            "General.LocalMSPID" => {
+                if value.is_empty() {
+                    return Err("must not be empty".into());
+                }
+                self.general.local_msp_id = value.to_string();
             }
             "FileLedger.Location" => {
                 if value.is_empty() {

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use engine::msp::local::LocalSigner;
 use engine::registrar::{Registrar, RegistrarOptions};
 use orderer_proto::raw::service::atomic_broadcast_server::AtomicBroadcastServer;
 use tokio::net::TcpListener;
@@ -103,9 +104,19 @@ async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
         }
         _ => Vec::new(),
     };
+    let signer = match &config.general.local_msp_dir {
+        Some(dir) => Some(Arc::new(LocalSigner::from_msp_dir(
+            dir,
+            &config.general.local_msp_id,
+        )?)),
+        None => None,
+    };
     let options = RegistrarOptions {
         ledger_dir: config.file_ledger.location.clone(),
-        chain: engine::chain::ChainOptions::default(),
+        chain: engine::chain::ChainOptions {
+            signer,
+            ..engine::chain::ChainOptions::default()
+        },
     };
     let registrar = tokio::task::spawn_blocking(move || Registrar::open(&options, genesis))
         .await

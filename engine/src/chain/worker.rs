@@ -18,6 +18,7 @@ pub(super) struct Worker {
     pub inputs: Receiver<Input>,
     pub blocks: Sender<AssembledBlock>,
     pub core: Option<core_affinity::CoreId>,
+    pub signer: Option<std::sync::Arc<crate::msp::local::LocalSigner>>,
 }
 
 impl Worker {
@@ -70,9 +71,15 @@ impl Worker {
         }
     }
 
-    /// Assembles and hands a block to the writer; false when the writer is gone.
+    /// Assembles and hands a block to the writer; false when the chain must stop (the
+    /// writer is gone, or the block cannot be signed).
     fn emit(&mut self, batch: Batch) -> bool {
-        let block = block::assemble(&mut self.tip, batch);
-        self.blocks.send(block).is_ok()
+        match block::assemble(&mut self.tip, batch, self.signer.as_deref()) {
+            Ok(block) => self.blocks.send(block).is_ok(),
+            Err(error) => {
+                tracing::error!(channel = %self.channel_id, %error, "cannot assemble a block; chain halted");
+                false
+            }
+        }
     }
 }

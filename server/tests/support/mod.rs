@@ -45,11 +45,15 @@ pub struct TestOrderer {
 
 impl TestOrderer {
     pub async fn start(ledger: &Path, genesis: Option<PathBuf>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config::default();
         config.general.bootstrap_file = genesis;
         config.file_ledger.location = ledger.to_path_buf();
+        Self::start_with(config).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(orderer::serve(config, listener, async move {
             let _ = stopped.await;
