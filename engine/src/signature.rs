@@ -38,25 +38,31 @@ pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(),
 /// Rewrites a DER signature whose S is in the upper half as (r, n - s), Fabric's low-S
 /// form. `None` if it is not a DER ECDSA signature.
 pub fn to_low_s(der: &[u8]) -> Option<Vec<u8>> {
-    let s = s_value(der)?;
-    if !is_high(s) {
-        return Some(der.to_vec());
+    if is_high(s_value(der)?) {
+        negate_s(der)
+    } else {
+        Some(der.to_vec())
     }
-    let body = &der[2..];
-    let (r, _) = integer(body)?;
+}
+
+/// The other valid signature of the same message: (r, n - s). Turns a low-S signature
+/// into its high-S twin and back.
+pub fn negate_s(der: &[u8]) -> Option<Vec<u8>> {
+    let s = s_value(der)?;
+    let (r, _) = integer(der.get(2..)?)?;
     let trimmed = &s[s.iter().position(|&b| b != 0)?..];
     let mut s32 = [0u8; 32];
     s32.get_mut(32usize.checked_sub(trimmed.len())?..)?
         .copy_from_slice(trimmed);
-    let mut low = [0u8; 32];
-    let mut borrow = 0u16;
+    let mut negated = [0u8; 32];
+    let mut borrow = false;
     for i in (0..32).rev() {
-        let (value, underflow) = P256_ORDER[i].overflowing_sub(s32[i]);
-        let (value, underflow_borrow) = value.overflowing_sub(borrow as u8);
-        low[i] = value;
-        borrow = u16::from(underflow || underflow_borrow);
+        let (value, under) = P256_ORDER[i].overflowing_sub(s32[i]);
+        let (value, under_borrow) = value.overflowing_sub(u8::from(borrow));
+        negated[i] = value;
+        borrow = under || under_borrow;
     }
-    Some(encode_signature(r, &low))
+    Some(encode_signature(r, &negated))
 }
 
 /// Order of the P-256 group, big-endian.
@@ -118,48 +124,6 @@ mod tests {
     use ring::rand::SystemRandom;
     use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 
-    const ORDER: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
-        0x25, 0x51,
-    ];
-
-    /// The twin (r, n - s) of a signature: also valid ECDSA, but with the other S.
-    fn twin(der: &[u8]) -> Vec<u8> {
-        let body = &der[2..];
-        let (r, rest) = integer(body).unwrap();
-        let (s, _) = integer(rest).unwrap();
-        let trimmed = &s[s.iter().position(|&b| b != 0).unwrap()..];
-        let mut s32 = [0u8; 32];
-        s32[32 - trimmed.len()..].copy_from_slice(trimmed);
-        let mut flipped = [0u8; 32];
-        let mut borrow = 0i16;
-        for i in (0..32).rev() {
-            let mut v = i16::from(ORDER[i]) - i16::from(s32[i]) - borrow;
-            borrow = i16::from(v < 0);
-            if v < 0 {
-                v += 256;
-            }
-            flipped[i] = v as u8;
-        }
-        let encode = |value: &[u8]| {
-            let value = &value[value.iter().position(|&b| b != 0).unwrap()..];
-            let mut out = vec![0x02];
-            let pad = value[0] & 0x80 != 0;
-            out.push((value.len() + usize::from(pad)) as u8);
-            if pad {
-                out.push(0);
-            }
-            out.extend_from_slice(value);
-            out
-        };
-        let (r, s) = (encode(r), encode(&flipped));
-        let mut out = vec![0x30, (r.len() + s.len()) as u8];
-        out.extend(r);
-        out.extend(s);
-        out
-    }
-
     #[test]
     fn low_s_verifies_high_s_twin_and_flipped_bits_do_not() {
         let rng = SystemRandom::new();
@@ -176,8 +140,8 @@ mod tests {
                 Ok(())
             );
             let (low, high) = match verify(public, &message, &signature) {
-                Ok(()) => (signature.clone(), twin(&signature)),
-                Err(SignatureError::HighS) => (twin(&signature), signature.clone()),
+                Ok(()) => (signature.clone(), negate_s(&signature).unwrap()),
+                Err(SignatureError::HighS) => (negate_s(&signature).unwrap(), signature.clone()),
                 Err(other) => panic!("{other}"),
             };
             assert_eq!(verify(public, &message, &low), Ok(()));

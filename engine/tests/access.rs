@@ -78,7 +78,9 @@ fn flipped_signature_bit_is_forbidden() {
 #[test]
 fn high_s_twin_of_a_valid_signature_is_forbidden() {
     let mut signed = fabric_signed();
-    signed.signature = high_s_twin(&signed.signature).into();
+    signed.signature = engine::signature::negate_s(&signed.signature)
+        .unwrap()
+        .into();
     let rejection = channel()
         .access
         .check(&signed, WRITERS, BEFORE_EXPIRY)
@@ -140,35 +142,4 @@ fn creator_that_does_not_parse_is_forbidden() {
         let rejection = access.check(&signed, WRITERS, BEFORE_EXPIRY).unwrap_err();
         assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
     }
-}
-
-/// (r, n - s) for a DER signature.
-fn high_s_twin(der: &[u8]) -> Vec<u8> {
-    const ORDER: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
-        0x25, 0x51,
-    ];
-    let r_len = der[3] as usize;
-    let r = &der[4..4 + r_len];
-    let s = &der[6 + r_len..];
-    let s = &s[s.iter().position(|&b| b != 0).unwrap()..];
-    let mut s32 = [0u8; 32];
-    s32[32 - s.len()..].copy_from_slice(s);
-    let mut twin = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let mut v = i16::from(ORDER[i]) - i16::from(s32[i]) - borrow;
-        borrow = i16::from(v < 0);
-        if v < 0 {
-            v += 256;
-        }
-        twin[i] = v as u8;
-    }
-    let mut s_der = vec![0x02, 33, 0];
-    s_der.extend_from_slice(&twin);
-    let mut out = vec![0x30, (2 + r.len() + s_der.len()) as u8, 0x02, r.len() as u8];
-    out.extend_from_slice(r);
-    out.extend_from_slice(&s_der);
-    out
 }

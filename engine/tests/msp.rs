@@ -9,23 +9,11 @@ use engine::msp::{IdentityError, Msp, MspManager, NodeRole};
 use orderer_proto::common::msp_principal::Classification;
 use orderer_proto::common::msp_role::MspRoleType;
 use orderer_proto::common::{
-    Block, ConfigEnvelope, Envelope, MspPrincipal, MspRole, OrganizationUnit, Payload,
+    Block, ConfigEnvelope, Envelope, MspPrincipal, OrganizationUnit, Payload,
 };
 use orderer_proto::msp::{FabricOuIdentifier, SerializedIdentity};
 use prost::Message;
 use support::*;
-
-fn role(msp: &str, role: MspRoleType) -> MspPrincipal {
-    MspPrincipal {
-        principal_classification: Classification::Role as i32,
-        principal: MspRole {
-            msp_identifier: msp.into(),
-            role: role as i32,
-        }
-        .encode_to_vec()
-        .into(),
-    }
-}
 
 fn creator(msp: &str, pem: &str) -> Vec<u8> {
     SerializedIdentity {

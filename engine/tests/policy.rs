@@ -10,27 +10,14 @@ use engine::msp::cert::Cert;
 use engine::msp::{Identity, Msp};
 use engine::policy::PolicyTree;
 use orderer_proto::common::implicit_meta_policy::Rule;
-use orderer_proto::common::msp_principal::Classification;
 use orderer_proto::common::msp_role::MspRoleType;
 use orderer_proto::common::signature_policy::{NOutOf, Type as SignatureRule};
 use orderer_proto::common::{
     Block, ConfigEnvelope, ConfigGroup, ConfigPolicy, Envelope, ImplicitMetaPolicy, MspPrincipal,
-    MspRole, Payload, Policy, SignaturePolicy, SignaturePolicyEnvelope,
+    Payload, Policy, SignaturePolicy, SignaturePolicyEnvelope,
 };
 use prost::Message;
 use support::*;
-
-fn principal(msp: &str, role: MspRoleType) -> MspPrincipal {
-    MspPrincipal {
-        principal_classification: Classification::Role as i32,
-        principal: MspRole {
-            msp_identifier: msp.into(),
-            role: role as i32,
-        }
-        .encode_to_vec()
-        .into(),
-    }
-}
 
 fn signed_by(index: i32) -> SignaturePolicy {
     SignaturePolicy {
@@ -74,7 +61,7 @@ fn implicit(rule: Rule, sub_policy: &str) -> ConfigPolicy {
 }
 
 fn org_group(msp: &str) -> ConfigGroup {
-    let one = |role| signature_policy(n_out_of(1, vec![signed_by(0)]), vec![principal(msp, role)]);
+    let one = |kind| signature_policy(n_out_of(1, vec![signed_by(0)]), vec![role(msp, kind)]);
     ConfigGroup {
         policies: HashMap::from([
             ("Readers".to_string(), one(MspRoleType::Member)),
@@ -104,8 +91,8 @@ fn tree() -> PolicyTree {
     let two_of_org1_org2 = signature_policy(
         n_out_of(2, vec![signed_by(0), signed_by(1)]),
         vec![
-            principal("Org1", MspRoleType::Member),
-            principal("Org2", MspRoleType::Member),
+            role("Org1", MspRoleType::Member),
+            role("Org2", MspRoleType::Member),
         ],
     );
     let root = ConfigGroup {

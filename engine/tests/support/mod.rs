@@ -2,7 +2,11 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use bytes::Bytes;
+use orderer_proto::common::msp_principal::Classification;
+use orderer_proto::common::msp_role::MspRoleType;
+use orderer_proto::common::{MspPrincipal, MspRole};
 use orderer_proto::msp::{FabricMspConfig, FabricNodeOUs, FabricOuIdentifier};
+use prost::Message;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
     KeyIdMethod, KeyPair, RevokedCertParams, SerialNumber,
@@ -128,5 +132,18 @@ pub fn node_ous() -> FabricNodeOUs {
         peer_ou_identifier: ou("peer"),
         admin_ou_identifier: ou("admin"),
         orderer_ou_identifier: ou("orderer"),
+    }
+}
+
+/// A ROLE principal.
+pub fn role(msp: &str, role: MspRoleType) -> MspPrincipal {
+    MspPrincipal {
+        principal_classification: Classification::Role as i32,
+        principal: MspRole {
+            msp_identifier: msp.into(),
+            role: role as i32,
+        }
+        .encode_to_vec()
+        .into(),
     }
 }
