@@ -76,3 +76,29 @@ fn assembled_block_matches_fabric_block_215_data() {
     let next = block("block_216_size1024.pb").header.unwrap();
     assert_eq!(&tip.header_hash[..], &next.previous_hash[..]);
 }
+
+/// Fabric's own block signature verifies under the rule our block signer follows:
+/// ECDSA over `value || signature_header || header DER`, by the orderer org's certificate.
+#[test]
+fn fabric_block_signature_verifies_over_value_header_and_header_der() {
+    use orderer_proto::common::{Metadata, SignatureHeader};
+    use orderer_proto::msp::SerializedIdentity;
+    for name in BLOCKS {
+        let block = block(name);
+        let header = block.header.unwrap();
+        let metadata = Metadata::decode(block.metadata.unwrap().metadata[0].clone()).unwrap();
+        let signature = &metadata.signatures[0];
+        let creator = SignatureHeader::decode(signature.signature_header.clone())
+            .unwrap()
+            .creator;
+        let identity = SerializedIdentity::decode(creator).unwrap();
+        let cert = engine::msp::cert::Cert::from_pem(&identity.id_bytes).unwrap();
+        let signed = [
+            &metadata.value[..],
+            &signature.signature_header[..],
+            &hash::header_asn1(header.number, &header.previous_hash, &header.data_hash),
+        ]
+        .concat();
+        engine::signature::verify(&cert.public_key, &signed, &signature.signature).unwrap();
+    }
+}
