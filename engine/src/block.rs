@@ -36,8 +36,6 @@ pub struct AssembledBlock {
     pub number: u64,
     /// Encoded `common.Block`.
     pub bytes: Bytes,
-    /// Number of envelopes in the block.
-    pub envelope_count: usize,
 }
 
 /// Builds the block after `tip` holding `envelopes` (the bytes as received), signed by
@@ -49,7 +47,6 @@ pub fn assemble(
 ) -> Result<AssembledBlock, Error> {
     let number = tip.number + 1;
     let data_hash = hash::data_hash(&envelopes);
-    let envelope_count = envelopes.len();
     let header_asn1 = hash::header_asn1(number, &tip.header_hash, &data_hash);
     let block = Block {
         header: Some(BlockHeader {
@@ -67,7 +64,6 @@ pub fn assemble(
     Ok(AssembledBlock {
         number,
         bytes: block.encode_to_vec().into(),
-        envelope_count,
     })
 }
 

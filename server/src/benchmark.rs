@@ -190,9 +190,7 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
                 orderer: &orderer_params,
                 workload: &report.params,
             };
-            Record::new("benchmark", params, &report.figures)
-                .append_to(&path)
-                .map_err(loadgen_error)?;
+            Record::new("benchmark", params, &report.figures).append_to(&path)?;
             println!("record appended to {}", path.display());
         }
         report.is_clean()
@@ -212,13 +210,7 @@ async fn run_once(
         workload_args.rate = rate.to_string();
         workload_args.duration = Some(seconds);
     }
-    let mut workload = workload_args
-        .workload(endpoint.to_string())
-        .map_err(loadgen_error)?;
+    let mut workload = workload_args.workload(endpoint.to_string())?;
     workload.presign = !args.sign_live;
-    loadgen::run::run(workload).await.map_err(loadgen_error)
-}
-
-fn loadgen_error(error: loadgen::Error) -> Error {
-    Error::Config(format!("loadgen: {error}"))
+    Ok(loadgen::run::run(workload).await?)
 }

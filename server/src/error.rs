@@ -18,6 +18,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A benchmark's load generator failed.
+    #[error("loadgen: {0}")]
+    Loadgen(#[from] loadgen::Error),
     /// The gRPC transport failed.
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),

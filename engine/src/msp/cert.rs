@@ -13,9 +13,7 @@ use x509_parser::revocation_list::CertificateRevocationList;
 pub struct Cert {
     /// The whole DER encoding.
     pub der: Vec<u8>,
-    tbs: Vec<u8>,
-    signature: Vec<u8>,
-    signature_sha384: bool,
+    signed: SignedPart,
     /// Raw DER of the subject name.
     pub subject: Vec<u8>,
     /// Raw DER of the issuer name.
@@ -54,9 +52,11 @@ impl Cert {
         }
         Ok(Self {
             der: der.to_vec(),
-            tbs: cert.tbs_certificate.as_ref().to_vec(),
-            signature: cert.signature_value.data.to_vec(),
-            signature_sha384,
+            signed: SignedPart {
+                tbs: cert.tbs_certificate.as_ref().to_vec(),
+                signature: cert.signature_value.data.to_vec(),
+                sha384: signature_sha384,
+            },
             subject: cert.subject().as_raw().to_vec(),
             issuer: cert.issuer().as_raw().to_vec(),
             public_key: cert.public_key().subject_public_key.data.to_vec(),
@@ -79,13 +79,7 @@ impl Cert {
 
     /// Whether `issuer` signed this certificate (names and signature).
     pub fn is_issued_by(&self, issuer: &Cert) -> bool {
-        self.issuer == issuer.subject
-            && verify_ecdsa(
-                &issuer.public_key,
-                &self.tbs,
-                &self.signature,
-                self.signature_sha384,
-            )
+        self.issuer == issuer.subject && self.signed.is_signed_by(issuer)
     }
 }
 
@@ -96,9 +90,7 @@ pub struct Crl {
     pub issuer: Vec<u8>,
     /// Revoked serial numbers, big-endian, no leading zeros.
     pub serials: Vec<Vec<u8>>,
-    tbs: Vec<u8>,
-    signature: Vec<u8>,
-    signature_sha384: bool,
+    signed: SignedPart,
 }
 
 impl Crl {
@@ -117,36 +109,43 @@ impl Crl {
                 .iter_revoked_certificates()
                 .map(|r| r.serial().to_bytes_be())
                 .collect(),
-            tbs: crl.tbs_cert_list.as_ref().to_vec(),
-            signature: crl.signature_value.data.to_vec(),
-            signature_sha384: crl.signature_algorithm.algorithm == OID_SIG_ECDSA_WITH_SHA384,
+            signed: SignedPart {
+                tbs: crl.tbs_cert_list.as_ref().to_vec(),
+                signature: crl.signature_value.data.to_vec(),
+                sha384: crl.signature_algorithm.algorithm == OID_SIG_ECDSA_WITH_SHA384,
+            },
         })
     }
 
     /// Whether `issuer` signed this CRL.
     pub fn is_issued_by(&self, issuer: &Cert) -> bool {
-        self.issuer == issuer.subject
-            && verify_ecdsa(
-                &issuer.public_key,
-                &self.tbs,
-                &self.signature,
-                self.signature_sha384,
-            )
+        self.issuer == issuer.subject && self.signed.is_signed_by(issuer)
     }
 }
 
-/// ECDSA verification of a CA's signature (P-256 or P-384 keys).
-fn verify_ecdsa(public_key: &[u8], message: &[u8], signature: &[u8], sha384: bool) -> bool {
-    let algorithm: &dyn signature::VerificationAlgorithm = match (public_key.len(), sha384) {
-        (65, false) => &signature::ECDSA_P256_SHA256_ASN1,
-        (65, true) => &signature::ECDSA_P256_SHA384_ASN1,
-        (97, false) => &signature::ECDSA_P384_SHA256_ASN1,
-        (97, true) => &signature::ECDSA_P384_SHA384_ASN1,
-        _ => return false,
-    };
-    UnparsedPublicKey::new(algorithm, public_key)
-        .verify(message, signature)
-        .is_ok()
+/// The to-be-signed bytes of a certificate or CRL and its issuer's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SignedPart {
+    tbs: Vec<u8>,
+    signature: Vec<u8>,
+    sha384: bool,
+}
+
+impl SignedPart {
+    /// ECDSA verification with the issuer's key (P-256 or P-384).
+    fn is_signed_by(&self, issuer: &Cert) -> bool {
+        let algorithm: &dyn signature::VerificationAlgorithm =
+            match (issuer.public_key.len(), self.sha384) {
+                (65, false) => &signature::ECDSA_P256_SHA256_ASN1,
+                (65, true) => &signature::ECDSA_P256_SHA384_ASN1,
+                (97, false) => &signature::ECDSA_P384_SHA256_ASN1,
+                (97, true) => &signature::ECDSA_P384_SHA384_ASN1,
+                _ => return false,
+            };
+        UnparsedPublicKey::new(algorithm, &issuer.public_key)
+            .verify(&self.tbs, &self.signature)
+            .is_ok()
+    }
 }
 
 /// The DER bytes of the first PEM block with `label`.

@@ -85,11 +85,6 @@ impl RecordHeader {
     pub fn matches(&self, body: &[u8]) -> bool {
         body.len() == self.body_len as usize && checksum(self.number, body) == self.crc
     }
-
-    /// Header plus body length.
-    pub fn record_len(&self) -> u64 {
-        HEADER_LEN as u64 + u64::from(self.body_len)
-    }
 }
 
 fn checksum(number: u64, body: &[u8]) -> u32 {

@@ -8,7 +8,7 @@ use loadgen::plot::{SweepPoint, sweep_svg};
 use loadgen::record::{Record, results_dir};
 use serde::Serialize;
 
-use super::{BenchmarkArgs, BenchmarkParams, loadgen_error, run_once};
+use super::{BenchmarkArgs, BenchmarkParams, run_once};
 use crate::error::Error;
 
 /// Offered rates as fractions of the saturation throughput.
@@ -61,9 +61,7 @@ pub(super) async fn run(args: &BenchmarkArgs, endpoint: &str) -> Result<bool, Er
                     workload: &report.params,
                 },
             };
-            Record::new("sweep", params, &report.figures)
-                .append_to(&path)
-                .map_err(loadgen_error)?;
+            Record::new("sweep", params, &report.figures).append_to(&path)?;
         }
     }
     if !args.no_record {
