@@ -28,7 +28,7 @@ pub const WRITERS: &str = "/Channel/Writers";
 pub const READERS: &str = "/Channel/Readers";
 
 /// The signed parts of an envelope.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedData {
     /// `SignatureHeader.creator`: a serialized identity.
     pub creator: Bytes,
@@ -36,6 +36,14 @@ pub struct SignedData {
     pub payload: Bytes,
     /// `Envelope.signature`.
     pub signature: Bytes,
+}
+
+/// What a passed check learnt of the signer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    /// When the signer's certificate expires (Unix seconds): a Deliver stream that
+    /// outlives it is ended with FORBIDDEN, as Fabric's session access control does.
+    pub expires_at_unix: i64,
 }
 
 /// A channel's MSPs and policies.
@@ -59,7 +67,12 @@ impl AccessControl {
     }
 
     /// Checks `signed` against `policy` at `now_unix` (seconds).
-    pub fn check(&self, signed: &SignedData, policy: &str, now_unix: i64) -> Result<(), Rejection> {
+    pub fn check(
+        &self,
+        signed: &SignedData,
+        policy: &str,
+        now_unix: i64,
+    ) -> Result<Admitted, Rejection> {
         let forbidden = |info: String| Rejection {
             status: Status::Forbidden,
             info,
@@ -87,7 +100,9 @@ impl AccessControl {
                 identity.msp_id
             )));
         }
-        Ok(())
+        Ok(Admitted {
+            expires_at_unix: identity.cert.not_after,
+        })
     }
 
     fn identity(&self, creator: &Bytes) -> Result<Arc<Identity>, IdentityError> {

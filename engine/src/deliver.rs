@@ -6,7 +6,8 @@ use orderer_proto::orderer::seek_position::Type as Position;
 use orderer_proto::orderer::{SeekInfo, SeekPosition};
 use prost::Message as _;
 
-use crate::envelope::Rejection;
+use crate::access::SignedData;
+use crate::envelope::{self, Rejection};
 
 /// A Deliver request whose headers are decoded; the `SeekInfo` is decoded once the
 /// channel is known (Fabric's order: an unknown channel is NOT_FOUND before anything else).
@@ -16,6 +17,9 @@ pub struct SeekRequest {
     pub channel_id: String,
     /// The encoded `SeekInfo`.
     pub seek_info: bytes::Bytes,
+    /// What the channel's Readers policy is checked on, or why it cannot be (an error
+    /// answered only once the channel is known to exist, as in Fabric).
+    pub signed: Result<SignedData, Rejection>,
 }
 
 /// Which blocks to send, resolved against the height at request time.
@@ -38,15 +42,16 @@ impl SeekRequest {
             Rejection::bad_request(format!("{what} is malformed: {error}"))
         };
         let envelope = Envelope::decode(raw).map_err(|e| bad("envelope", e))?;
-        let payload = Payload::decode(envelope.payload).map_err(|e| bad("payload", e))?;
+        let payload = Payload::decode(envelope.payload.clone()).map_err(|e| bad("payload", e))?;
         let header = payload
             .header
             .ok_or_else(|| Rejection::bad_request("payload has no header"))?;
-        let channel_header =
-            ChannelHeader::decode(header.channel_header).map_err(|e| bad("channel header", e))?;
+        let channel_header = ChannelHeader::decode(header.channel_header.clone())
+            .map_err(|e| bad("channel header", e))?;
         Ok(Self {
             channel_id: channel_header.channel_id,
             seek_info: payload.data,
+            signed: envelope::signed_data(&envelope, &header),
         })
     }
 
@@ -110,6 +115,7 @@ mod tests {
             }
             .encode_to_vec()
             .into(),
+            signed: Err(Rejection::bad_request("unsigned")),
         }
     }
 

@@ -2,9 +2,12 @@
 //! failure earns. Nothing here re-encodes: the envelope's own bytes go into the block.
 
 use bytes::Bytes;
-use orderer_proto::common::{ChannelHeader, Envelope, HeaderType, Payload, Status};
+use orderer_proto::common::{
+    ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader, Status,
+};
 use prost::Message as _;
 
+use crate::access::SignedData;
 use crate::cutter::{BatchSize, Message};
 
 /// Why an envelope is refused: the Fabric status and the `info` the client reads.
@@ -49,6 +52,25 @@ pub struct Inspected {
     pub channel_id: String,
     /// The envelope, ready for the cutter.
     pub message: Message,
+    /// What the channel's Writers policy is checked on.
+    pub signed: SignedData,
+}
+
+/// The creator, signed bytes and signature of an envelope whose payload has `header`
+/// (Fabric's `AsSignedData`). A signature header that does not decode is BAD_REQUEST.
+pub fn signed_data(envelope: &Envelope, header: &Header) -> Result<SignedData, Rejection> {
+    let signature_header = SignatureHeader::decode(header.signature_header.clone()).map_err(
+        |error| {
+            Rejection::bad_request(format!(
+                "signature header is not a valid common.SignatureHeader: {error}"
+            ))
+        },
+    )?;
+    Ok(SignedData {
+        creator: signature_header.creator,
+        payload: envelope.payload.clone(),
+        signature: envelope.signature.clone(),
+    })
 }
 
 /// Decodes the envelope and its channel header, as Fabric's `BroadcastChannelSupport`
@@ -70,7 +92,7 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
             "envelope payload has no channel header",
         ));
     }
-    let channel_header = ChannelHeader::decode(header.channel_header).map_err(|error| {
+    let channel_header = ChannelHeader::decode(header.channel_header.clone()).map_err(|error| {
         Rejection::bad_request(format!(
             "channel header is not a valid common.ChannelHeader: {error}"
         ))
@@ -91,6 +113,7 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
     if envelope.payload.is_empty() {
         return Err(Rejection::bad_request("message was empty"));
     }
+    let signed = signed_data(&envelope, &header)?;
     let size_bytes = envelope.payload.len() + envelope.signature.len();
     Ok(Inspected {
         channel_id: channel_header.channel_id,
@@ -98,6 +121,7 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
             envelope: raw,
             size_bytes: u32::try_from(size_bytes).unwrap_or(u32::MAX),
         },
+        signed,
     })
 }
 

@@ -1,5 +1,10 @@
 //! Genesis blocks made in code, for runs that bring no `configtxgen` block (the
-//! benchmark's embedded default). Bytes we make ourselves may be encoded freely.
+//! benchmark's embedded default, tests with their own CA). The layout follows
+//! `configtxgen`'s single-org sample profiles: each org sits in both the Orderer and the
+//! Application group; Readers and Writers are `ANY`, Admins `MAJORITY`; BlockValidation is
+//! `ANY Writers` of the Orderer group. Bytes we make ourselves may be encoded freely.
+
+mod policies;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,8 +14,11 @@ use orderer_proto::common::{
     Block, BlockData, BlockHeader, BlockMetadata, ChannelHeader, Config, ConfigEnvelope,
     ConfigGroup, ConfigValue, Envelope, Header, HeaderType, Payload,
 };
+use orderer_proto::common::implicit_meta_policy::Rule;
 use orderer_proto::orderer::{BatchSize as BatchSizeValue, BatchTimeout, ConsensusType};
 use prost::Message;
+
+use self::policies::{ADMINS, implicit_meta, implicit_meta_set, org_set};
 
 use crate::block::METADATA_SLOTS;
 use crate::cutter::BatchSize;
@@ -27,6 +35,37 @@ pub struct GenesisSpec {
     pub batch_size: BatchSize,
     /// `BatchTimeout`.
     pub batch_timeout: Duration,
+    /// The orgs; with none, every Readers and Writers policy is an implicit meta policy
+    /// over nothing, which Fabric's rule counts as met by any valid signature.
+    pub orgs: Vec<OrgSpec>,
+}
+
+/// An org of a made channel.
+#[derive(Debug, Clone)]
+pub struct OrgSpec {
+    /// Its MSP ID, also its group's name.
+    pub msp_id: String,
+    /// Its encoded `msp.MSPConfig`.
+    pub msp_config: Bytes,
+}
+
+impl OrgSpec {
+    /// The org's group: its MSP value and its member and admin policies.
+    fn group(&self) -> ConfigGroup {
+        ConfigGroup {
+            values: HashMap::from([(
+                "MSP".to_string(),
+                ConfigValue {
+                    version: 0,
+                    value: self.msp_config.clone(),
+                    mod_policy: ADMINS.into(),
+                },
+            )]),
+            policies: org_set(&self.msp_id),
+            mod_policy: ADMINS.into(),
+            ..ConfigGroup::default()
+        }
+    }
 }
 
 impl GenesisSpec {
@@ -35,7 +74,7 @@ impl GenesisSpec {
         let value = |message: Vec<u8>| ConfigValue {
             version: 0,
             value: message.into(),
-            mod_policy: "Admins".into(),
+            mod_policy: ADMINS.into(),
         };
         let batch_size = BatchSizeValue {
             max_message_count: self.batch_size.max_message_count,
@@ -49,7 +88,14 @@ impl GenesisSpec {
             r#type: self.consensus.clone(),
             ..ConsensusType::default()
         };
+        let mut policies = implicit_meta_set();
+        policies.insert(
+            "BlockValidation".into(),
+            implicit_meta("Writers", Rule::Any),
+        );
         ConfigGroup {
+            groups: self.org_groups(),
+            policies,
             values: HashMap::from([
                 ("BatchSize".to_string(), value(batch_size.encode_to_vec())),
                 ("BatchTimeout".to_string(), value(timeout.encode_to_vec())),
@@ -58,20 +104,36 @@ impl GenesisSpec {
                     value(consensus.encode_to_vec()),
                 ),
             ]),
-            mod_policy: "Admins".into(),
+            mod_policy: ADMINS.into(),
             ..ConfigGroup::default()
         }
     }
 
+    fn org_groups(&self) -> HashMap<String, ConfigGroup> {
+        self.orgs
+            .iter()
+            .map(|org| (org.msp_id.clone(), org.group()))
+            .collect()
+    }
+
     /// The genesis block: number 0, one CONFIG envelope, five empty metadata slots.
     pub fn build(&self) -> Bytes {
-        let orderer = self.orderer_group();
+        let application = ConfigGroup {
+            groups: self.org_groups(),
+            policies: implicit_meta_set(),
+            mod_policy: ADMINS.into(),
+            ..ConfigGroup::default()
+        };
         let config = ConfigEnvelope {
             config: Some(Config {
                 sequence: 0,
                 channel_group: Some(ConfigGroup {
-                    groups: HashMap::from([("Orderer".to_string(), orderer)]),
-                    mod_policy: "Admins".into(),
+                    groups: HashMap::from([
+                        ("Orderer".to_string(), self.orderer_group()),
+                        ("Application".to_string(), application),
+                    ]),
+                    policies: implicit_meta_set(),
+                    mod_policy: ADMINS.into(),
                     ..ConfigGroup::default()
                 }),
             }),
@@ -130,6 +192,7 @@ mod tests {
                 preferred_max_bytes: 500,
             },
             batch_timeout: Duration::from_millis(250),
+            orgs: Vec::new(),
         };
         let config = ChannelConfig::from_block(&spec.build()).unwrap();
         assert_eq!(config.channel_id, "bench");

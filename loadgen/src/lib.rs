@@ -5,12 +5,14 @@
 //! - [`client`]: a pipelined Broadcast stream and a Deliver stream that hand back the
 //!   bytes the orderer sent.
 //! - [`msp`]: a signing identity from a Fabric MSP directory (ECDSA P-256, low-S).
+//! - [`ca`]: a development CA that issues identities and writes MSP directories.
 //! - [`workload`], [`run`]: a run's parameters and the run itself: broadcast streams paced
 //!   open or closed loop, Deliver clients matching every envelope by its [`tag`].
 //! - [`report`], [`record`]: percentiles, the summary table, the JSON record in `results/`.
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod ca;
 pub mod client;
 pub mod envelope;
 pub mod msp;

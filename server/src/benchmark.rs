@@ -2,22 +2,20 @@
 //! loopback) driven by loadgen as a library. Zero inputs: the defaults are the canonical
 //! workload. Every run appends a record to `results/`.
 
+mod cpu;
+mod in_process;
 mod sweep;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
 
 use clap::Args;
-use engine::chain::ChainOptions;
-use engine::cutter::BatchSize;
-use engine::genesis::GenesisSpec;
-use engine::registrar::{Registrar, RegistrarOptions};
 use loadgen::args::WorkloadArgs;
 use loadgen::record::{Record, results_dir};
-use loadgen::report::Report;
+use loadgen::report::{Figures, Report};
 use serde::Serialize;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+use self::in_process::InProcess;
 
 use crate::error::Error;
 
@@ -44,6 +42,10 @@ pub struct BenchmarkArgs {
     /// Sign while sending instead of before the clock starts.
     #[arg(long)]
     pub sign_live: bool,
+    /// Do not verify signatures or policies in the orderer (envelopes are still signed):
+    /// only to measure what verification costs. Records say which was used.
+    #[arg(long)]
+    pub no_verify: bool,
     /// Step the offered rate up to saturation and draw the latency-throughput curve.
     #[arg(long)]
     pub sweep: bool,
@@ -73,6 +75,22 @@ pub struct OrdererParams {
     pub absolute_max_bytes: u32,
     /// BatchTimeout in ms.
     pub batch_timeout_ms: u64,
+    /// Whether the orderer verified signatures and policies.
+    pub verify: bool,
+    /// Whether blocks were signed by the orderer's identity.
+    pub blocks_signed: bool,
+}
+
+/// A benchmark record's figures: the load generator's, and the orderer's CPU.
+#[derive(Debug, Serialize)]
+pub struct BenchmarkFigures<'a> {
+    /// What the load generator measured.
+    #[serde(flatten)]
+    pub run: &'a Figures,
+    /// CPU seconds the orderer's threads used during the run.
+    pub orderer_cpu_s: Option<f64>,
+    /// Delivered envelopes per orderer CPU second.
+    pub tx_per_orderer_cpu_s: Option<f64>,
 }
 
 /// A benchmark record's parameters.
@@ -93,82 +111,9 @@ impl BenchmarkArgs {
             preferred_max_bytes: self.preferred_max_bytes,
             absolute_max_bytes: self.absolute_max_bytes,
             batch_timeout_ms: self.batch_timeout_ms,
+            verify: !self.no_verify,
+            blocks_signed: true,
         }
-    }
-}
-
-/// An orderer serving in this process until dropped or stopped.
-struct InProcess {
-    endpoint: String,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), Error>>,
-    _ledger: tempfile::TempDir,
-}
-
-impl InProcess {
-    async fn start(args: &BenchmarkArgs) -> Result<Self, Error> {
-        if args.consensus != "solo" {
-            return Err(Error::Config(format!(
-                "--consensus {:?}: only solo is supported so far",
-                args.consensus
-            )));
-        }
-        let ledger = tempfile::tempdir().map_err(|source| Error::Io {
-            action: "create a temporary ledger".into(),
-            source,
-        })?;
-        let genesis = args
-            .workload
-            .channels
-            .iter()
-            .map(|channel_id| {
-                GenesisSpec {
-                    channel_id: channel_id.clone(),
-                    consensus: args.consensus.clone(),
-                    batch_size: BatchSize {
-                        max_message_count: args.max_message_count,
-                        absolute_max_bytes: args.absolute_max_bytes,
-                        preferred_max_bytes: args.preferred_max_bytes,
-                    },
-                    batch_timeout: Duration::from_millis(args.batch_timeout_ms),
-                }
-                .build()
-            })
-            .collect();
-        let options = RegistrarOptions {
-            ledger_dir: ledger.path().to_path_buf(),
-            chain: ChainOptions::default(),
-        };
-        let registrar = tokio::task::spawn_blocking(move || Registrar::open(&options, genesis))
-            .await
-            .map_err(|e| Error::Config(format!("opening the ledger failed: {e}")))??;
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| Error::Io {
-                action: "bind 127.0.0.1:0".into(),
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| Error::Io {
-            action: "read listen address".into(),
-            source,
-        })?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(crate::serve_registrar(registrar, listener, async move {
-            let _ = stopped.await;
-        }));
-        Ok(Self {
-            endpoint: format!("http://{address}"),
-            stop,
-            task,
-            _ledger: ledger,
-        })
-    }
-
-    async fn stop(self) -> Result<(), Error> {
-        let _ = self.stop.send(());
-        self.task
-            .await
-            .map_err(|e| Error::Config(format!("orderer task failed: {e}")))?
     }
 }
 
@@ -176,10 +121,27 @@ impl InProcess {
 pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
     let orderer = InProcess::start(&args).await?;
     let clean = if args.sweep {
-        sweep::run(&args, &orderer.endpoint).await?
+        sweep::run(&args, &orderer).await?
     } else {
-        let report = run_once(&args, &orderer.endpoint, None).await?;
+        let cpu_before = cpu::orderer_cpu_ns();
+        let report = run_once(&args, &orderer, None).await?;
+        let orderer_cpu_s = cpu::orderer_cpu_ns()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
+        let figures = BenchmarkFigures {
+            run: &report.figures,
+            orderer_cpu_s,
+            tx_per_orderer_cpu_s: orderer_cpu_s
+                .filter(|seconds| *seconds > 0.0)
+                .map(|seconds| report.figures.delivered_tx as f64 / seconds),
+        };
         println!("{report}");
+        if let (Some(seconds), Some(per_second)) = (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s) {
+            println!(
+                "orderer CPU: {seconds:.2} s, {per_second:.0} tx delivered per orderer CPU-second (verify: {})",
+                !args.no_verify
+            );
+        }
         if !args.no_record {
             let path = args
                 .results
@@ -190,7 +152,7 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
                 orderer: &orderer_params,
                 workload: &report.params,
             };
-            Record::new("benchmark", params, &report.figures).append_to(&path)?;
+            Record::new("benchmark", params, &figures).append_to(&path)?;
             println!("record appended to {}", path.display());
         }
         report.is_clean()
@@ -199,10 +161,11 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
     Ok(clean)
 }
 
-/// One loadgen run against `endpoint`, with `rate` overriding the flags' rate.
+/// One loadgen run against `orderer`, signed by its org's client, with `rate` overriding
+/// the flags' rate.
 async fn run_once(
     args: &BenchmarkArgs,
-    endpoint: &str,
+    orderer: &InProcess,
     rate: Option<(f64, f64)>,
 ) -> Result<Report, Error> {
     let mut workload_args = args.workload.clone();
@@ -210,7 +173,10 @@ async fn run_once(
         workload_args.rate = rate.to_string();
         workload_args.duration = Some(seconds);
     }
-    let mut workload = workload_args.workload(endpoint.to_string())?;
+    let mut workload = workload_args.workload(orderer.endpoint.clone())?;
     workload.presign = !args.sign_live;
+    if workload.signer.is_some() {
+        workload.signer = Some(Arc::clone(&orderer.client));
+    }
     Ok(loadgen::run::run(workload).await?)
 }

@@ -11,6 +11,7 @@ pub mod benchmark;
 pub mod config;
 pub mod error;
 pub mod service;
+pub mod verify;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,8 +29,42 @@ use tracing::info;
 pub use config::Config;
 pub use error::Error;
 
+use crate::service::{Checks, Clock};
+use crate::verify::VerifyPool;
+
 /// Largest gRPC message taken or sent: Fabric's default `MaxRecvMsgSize`/`MaxSendMsgSize`.
 pub const GRPC_MESSAGE_BYTES_MAX: usize = 100 * 1024 * 1024;
+
+/// How a server checks envelopes: settings that are not the operator's (the operator's
+/// are in [`Config`]) but the benchmark's and the tests'.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// Verify signatures and policies; false only to measure what that costs.
+    pub verify: bool,
+    /// What identity expiry is judged by.
+    pub clock: Clock,
+    /// Threads of the verify pool; 0 means one per core.
+    pub verify_threads: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            verify: true,
+            clock: service::system_clock(),
+            verify_threads: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("verify", &self.verify)
+            .field("verify_threads", &self.verify_threads)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Opens the ledger (bootstrapping from the genesis block if needed), then binds
 /// `General.ListenAddress:ListenPort` and serves until `shutdown` resolves. Ledger and
@@ -43,7 +78,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             action: format!("bind {address}"),
             source,
         })?;
-    serve_registrar(registrar, listener, shutdown).await
+    serve_registrar(registrar, listener, shutdown, ServeOptions::default()).await
 }
 
 /// Serves on `listener` until `shutdown` resolves; then ends open streams, cuts and
@@ -53,8 +88,18 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
+    serve_with(config, listener, shutdown, ServeOptions::default()).await
+}
+
+/// [`serve`] with `options`.
+pub async fn serve_with(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    options: ServeOptions,
+) -> Result<(), Error> {
     let registrar = open_registrar(&config).await?;
-    serve_registrar(registrar, listener, shutdown).await
+    serve_registrar(registrar, listener, shutdown, options).await
 }
 
 /// Serves the channels of `registrar` on `listener` until `shutdown` resolves.
@@ -62,15 +107,28 @@ pub async fn serve_registrar(
     registrar: Registrar,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
+    options: ServeOptions,
 ) -> Result<(), Error> {
     let registrar = Arc::new(registrar);
+    let checks = if options.verify {
+        let pool = VerifyPool::new(options.verify_threads).map_err(|source| Error::Io {
+            action: "start the verify pool".into(),
+            source,
+        })?;
+        Checks::Enforced {
+            pool: Arc::new(pool),
+            clock: options.clock,
+        }
+    } else {
+        Checks::Skipped
+    };
     let address = listener.local_addr().map_err(|source| Error::Io {
         action: "read listen address".into(),
         source,
     })?;
     info!(%address, "orderer listening on {address}");
     let (stop, stopping) = watch::channel(false);
-    let service = service::AtomicBroadcastService::new(Arc::clone(&registrar), stopping);
+    let service = service::AtomicBroadcastService::new(Arc::clone(&registrar), checks, stopping);
     let server = AtomicBroadcastServer::new(service)
         .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
         .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX);

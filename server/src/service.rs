@@ -2,7 +2,10 @@
 //! [`orderer_proto::raw`]: envelopes arrive as bytes, blocks leave as stored bytes.
 
 mod broadcast;
+mod checks;
 mod deliver;
+
+pub use checks::{Checks, Clock, system_clock};
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,15 +27,17 @@ const RESPONSES_IN_FLIGHT_MAX: usize = 64;
 #[derive(Debug, Clone)]
 pub struct AtomicBroadcastService {
     registrar: Arc<Registrar>,
+    checks: Checks,
     /// Turns true when the orderer shuts down: open streams end.
     stopping: watch::Receiver<bool>,
 }
 
 impl AtomicBroadcastService {
     /// A service over `registrar`'s channels.
-    pub fn new(registrar: Arc<Registrar>, stopping: watch::Receiver<bool>) -> Self {
+    pub fn new(registrar: Arc<Registrar>, checks: Checks, stopping: watch::Receiver<bool>) -> Self {
         Self {
             registrar,
+            checks,
             stopping,
         }
     }
@@ -50,7 +55,11 @@ impl AtomicBroadcast for AtomicBroadcastService {
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::BroadcastStream>, Status> {
         let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
-        let handler = broadcast::Handler::new(Arc::clone(&self.registrar), self.stopping.clone());
+        let handler = broadcast::Handler::new(
+            Arc::clone(&self.registrar),
+            self.checks.clone(),
+            self.stopping.clone(),
+        );
         tokio::spawn(handler.run(request.into_inner(), responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
@@ -60,7 +69,11 @@ impl AtomicBroadcast for AtomicBroadcastService {
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::DeliverStream>, Status> {
         let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
-        let handler = deliver::Handler::new(Arc::clone(&self.registrar), self.stopping.clone());
+        let handler = deliver::Handler::new(
+            Arc::clone(&self.registrar),
+            self.checks.clone(),
+            self.stopping.clone(),
+        );
         tokio::spawn(handler.run(request.into_inner(), responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }

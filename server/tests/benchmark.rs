@@ -58,18 +58,18 @@ fn workload(endpoint: String, channel: &str, rate: Rate, total_tx: u64) -> Workl
         duration: None,
         rate,
         presign: false,
-        signer: Some(Arc::new(loadgen::msp::Signer::ephemeral("Org").unwrap())),
+        signer: Some(Arc::clone(&org().client)),
         drain_timeout: Duration::from_secs(10),
         progress: false,
     }
 }
 
-/// Open loop against Fabric's genesis: every envelope acked and seen by both Deliver
+/// Open loop against the tests' org's channel: every envelope acked and seen by both Deliver
 /// clients exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_run_matches_every_envelope() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let report = loadgen::run::run(workload(
         orderer.endpoint.clone(),
         CHANNEL,
@@ -93,7 +93,7 @@ async fn open_loop_run_matches_every_envelope() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_envelopes_make_the_run_unclean() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut load = workload(
         orderer.endpoint.clone(),
         CHANNEL,
@@ -132,7 +132,7 @@ fn benchmark_drives_several_channels() {
             "--rate",
             "4000",
         ])
-        .args(["--batch-timeout-ms", "100", "--max-message-count", "100"])
+        .args(["--batch-timeout-ms", "10000", "--max-message-count", "100"])
         .arg("--results")
         .arg(&path)
         .output()

@@ -91,7 +91,7 @@ fn bad_envelopes() -> Vec<(&'static str, Bytes, Status, &'static str)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_envelopes_get_their_status_and_the_stream_keeps_ordering() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let mut good = Vec::new();
@@ -122,7 +122,7 @@ async fn bad_envelopes_get_their_status_and_the_stream_keeps_ordering() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_envelopes_are_answered_in_order() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let mut expected = Vec::new();

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use loadgen::client::{self, BroadcastStream, DeliverStream};
-use loadgen::envelope::{self, Seek};
+use loadgen::envelope::Seek;
 use orderer_proto::raw::DeliverFrame;
 use support::*;
 
@@ -42,7 +42,9 @@ fn spawn_orderer(ledger: &Path) -> Process {
         .arg("start")
         .env("ORDERER_GENERAL_LISTENADDRESS", "127.0.0.1")
         .env("ORDERER_GENERAL_LISTENPORT", "0")
-        .env("ORDERER_GENERAL_BOOTSTRAPFILE", solo_genesis())
+        .env("ORDERER_GENERAL_BOOTSTRAPFILE", genesis())
+        .env("ORDERER_GENERAL_LOCALMSPDIR", orderer_msp_dir())
+        .env("ORDERER_GENERAL_LOCALMSPID", ORG)
         .env("ORDERER_FILELEDGER_LOCATION", ledger)
         .stderr(Stdio::piped())
         .spawn()
@@ -102,7 +104,7 @@ async fn delivered(endpoint: &str, start: u64, count: usize) -> Vec<Bytes> {
     let mut client = client::connect(endpoint).await.unwrap();
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
     deliver
-        .request(envelope::seek(
+        .request(seek(
             CHANNEL,
             Seek::At(start),
             Seek::At(u64::MAX),
@@ -150,7 +152,7 @@ async fn sigkill_while_writing_loses_no_delivered_block() {
         let newest = DeliverStream::open(&mut client)
             .await
             .unwrap()
-            .fetch(envelope::seek(CHANNEL, Seek::Oldest, Seek::Newest, false))
+            .fetch(seek(CHANNEL, Seek::Oldest, Seek::Newest, false))
             .await
             .unwrap()
             .0;

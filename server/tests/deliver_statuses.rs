@@ -19,7 +19,7 @@ fn seek_envelope(seek_info: Bytes) -> Bytes {
     envelope::build(&EnvelopeSpec {
         channel_id: CHANNEL,
         header_type: HeaderType::DeliverSeekInfo,
-        signer: None,
+        signer: Some(&org().client),
         data: seek_info,
     })
     .unwrap()
@@ -36,7 +36,7 @@ fn refused_requests() -> Vec<(&'static str, Bytes, Status)> {
     vec![
         (
             "unknown channel",
-            envelope::seek("nosuchchannel", Seek::Oldest, Seek::Newest, false),
+            seek("nosuchchannel", Seek::Oldest, Seek::Newest, false),
             Status::NotFound,
         ),
         (
@@ -56,12 +56,12 @@ fn refused_requests() -> Vec<(&'static str, Bytes, Status)> {
         ),
         (
             "start after stop",
-            envelope::seek(CHANNEL, Seek::At(5), Seek::At(4), false),
+            seek(CHANNEL, Seek::At(5), Seek::At(4), false),
             Status::BadRequest,
         ),
         (
             "past the end, fail if not ready",
-            envelope::seek(CHANNEL, Seek::At(1), Seek::At(1), true),
+            seek(CHANNEL, Seek::At(1), Seek::At(1), true),
             Status::NotFound,
         ),
     ]
@@ -70,17 +70,17 @@ fn refused_requests() -> Vec<(&'static str, Bytes, Status)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_get_their_status_and_the_stream_stays_open() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
-    let oldest_to_newest = || envelope::seek(CHANNEL, Seek::Oldest, Seek::Newest, false);
-    let genesis = std::fs::read(solo_genesis()).unwrap();
+    let oldest_to_newest = || seek(CHANNEL, Seek::Oldest, Seek::Newest, false);
+    let genesis_bytes = std::fs::read(genesis()).unwrap();
 
     let (blocks, status) = deliver.fetch(oldest_to_newest()).await.unwrap();
     assert_eq!((blocks.len(), status), (1, Status::Success));
     assert_eq!(
         &blocks[0][..],
-        &genesis[..],
+        &genesis_bytes[..],
         "stored bytes are served as they are"
     );
     for (case, request, expected) in refused_requests() {
@@ -100,11 +100,11 @@ async fn refused_requests_get_their_status_and_the_stream_stays_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn block_until_ready_waits_for_the_block_to_be_cut() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
     deliver
-        .request(envelope::seek(CHANNEL, Seek::At(1), Seek::At(1), false))
+        .request(seek(CHANNEL, Seek::At(1), Seek::At(1), false))
         .await
         .unwrap();
     let waiting = tokio::time::timeout(Duration::from_millis(300), deliver.next()).await;
@@ -128,7 +128,7 @@ async fn block_until_ready_waits_for_the_block_to_be_cut() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_with_sig_sends_blocks_without_data_but_config_blocks_whole() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let mut broadcast = BroadcastStream::open(&mut client).await.unwrap();
     broadcast_all(&mut broadcast, &[message(CHANNEL, b"x")]).await;

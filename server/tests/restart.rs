@@ -12,7 +12,7 @@ use support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_on_an_existing_ledger_continues_the_chain() {
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let first: Vec<_> = (0..700u32)
@@ -24,7 +24,7 @@ async fn restart_on_an_existing_ledger_continues_the_chain() {
     drop(stream);
     orderer.stop().await;
 
-    let orderer = TestOrderer::start(ledger.path(), Some(solo_genesis())).await;
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
     let mut client = orderer.client().await;
     let before: Vec<_> = fetch_blocks(&mut client, 0, 2)
         .await

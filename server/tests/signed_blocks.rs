@@ -6,7 +6,6 @@
 mod support;
 
 use loadgen::client::BroadcastStream;
-use orderer::Config;
 use orderer_proto::common::{Metadata, OrdererBlockMetadata, SignatureHeader};
 use orderer_proto::msp::SerializedIdentity;
 use prost::Message;
@@ -28,16 +27,12 @@ fn header_der(number: u64, previous: &[u8], data: &[u8]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocks_carry_the_local_msp_signature() {
     let ledger = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.general.bootstrap_file = Some(solo_genesis());
-    config.general.local_msp_dir = Some(vectors().join("msp"));
-    config.general.local_msp_id = "SampleOrg".into();
-    config.file_ledger.location = ledger.path().to_path_buf();
-    let orderer = TestOrderer::start_with(config).await;
+    let orderer = TestOrderer::start_fabric(ledger.path()).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
-    broadcast_all(&mut stream, &[message(CHANNEL, b"signed")]).await;
-    let block = decode_block(&fetch_blocks(&mut client, 1, 1).await[0]);
+    let signer = fabric_signer();
+    broadcast_all(&mut stream, &[message_by(&signer, CHANNEL, b"signed")]).await;
+    let block = decode_block(&fetch_blocks_as(&mut client, &signer, 1, 1).await[0]);
 
     let header = block.header.clone().unwrap();
     let slot = &block.metadata.unwrap().metadata[0];

@@ -8,7 +8,7 @@ use loadgen::plot::{SweepPoint, sweep_svg};
 use loadgen::record::{Record, results_dir};
 use serde::Serialize;
 
-use super::{BenchmarkArgs, BenchmarkParams, run_once};
+use super::{BenchmarkArgs, BenchmarkParams, InProcess, run_once};
 use crate::error::Error;
 
 /// Offered rates as fractions of the saturation throughput.
@@ -24,8 +24,8 @@ struct SweepParams<'a, W: Serialize> {
     benchmark: BenchmarkParams<'a, W>,
 }
 
-pub(super) async fn run(args: &BenchmarkArgs, endpoint: &str) -> Result<bool, Error> {
-    let saturation = run_once(args, endpoint, None).await?;
+pub(super) async fn run(args: &BenchmarkArgs, orderer: &InProcess) -> Result<bool, Error> {
+    let saturation = run_once(args, orderer, None).await?;
     let saturation_tps = saturation.figures.throughput_steady_tps;
     println!("saturation (closed loop): {saturation_tps:.0} tx/s delivered");
     let sweep_id = format!(
@@ -37,11 +37,11 @@ pub(super) async fn run(args: &BenchmarkArgs, endpoint: &str) -> Result<bool, Er
         .results
         .clone()
         .unwrap_or_else(|| results_dir().join("sweep.ndjson"));
-    let orderer = args.orderer_params();
+    let orderer_params = args.orderer_params();
     let mut clean = saturation.is_clean();
     for (step, fraction) in STEPS.iter().enumerate() {
         let rate = (saturation_tps * fraction).round();
-        let report = run_once(args, endpoint, Some((rate, args.sweep_step_seconds))).await?;
+        let report = run_once(args, orderer, Some((rate, args.sweep_step_seconds))).await?;
         let f = &report.figures;
         println!(
             "offered {rate:>8.0} tx/s: delivered {:>8.0} tx/s, commit p50 {:>8.1} ms, p99 {:>8.1} ms",
@@ -57,7 +57,7 @@ pub(super) async fn run(args: &BenchmarkArgs, endpoint: &str) -> Result<bool, Er
                 fraction_of_saturation: *fraction,
                 saturation_tps,
                 benchmark: BenchmarkParams {
-                    orderer: &orderer,
+                    orderer: &orderer_params,
                     workload: &report.params,
                 },
             };

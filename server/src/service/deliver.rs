@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use engine::access::{Admitted, READERS};
 use engine::chain::Chain;
 use engine::deliver::{SeekPlan, SeekRequest};
 use engine::envelope::Rejection;
@@ -12,10 +13,13 @@ use tokio::sync::{mpsc, watch};
 use tonic::{Status, Streaming};
 use tracing::{debug, warn};
 
+use super::checks::Checks;
+
 type Responses = mpsc::Sender<Result<DeliverFrame, Status>>;
 
 pub(super) struct Handler {
     registrar: Arc<Registrar>,
+    checks: Checks,
     stopping: watch::Receiver<bool>,
 }
 
@@ -28,9 +32,10 @@ enum Outcome {
 }
 
 impl Handler {
-    pub fn new(registrar: Arc<Registrar>, stopping: watch::Receiver<bool>) -> Self {
+    pub fn new(registrar: Arc<Registrar>, checks: Checks, stopping: watch::Receiver<bool>) -> Self {
         Self {
             registrar,
+            checks,
             stopping,
         }
     }
@@ -69,8 +74,16 @@ impl Handler {
                 request.channel_id
             )));
         };
+        let admitted = match request.signed.clone() {
+            Ok(signed) => self.checks.admit(&chain.config().access, signed, READERS).await,
+            Err(rejection) => Err(rejection),
+        };
+        let admitted = match admitted {
+            Ok(admitted) => admitted,
+            Err(rejection) => return refused(rejection),
+        };
         match request.plan(chain.reader().height()) {
-            Ok(plan) => self.send_blocks(&chain, plan, responses).await,
+            Ok(plan) => self.send_blocks(&chain, plan, admitted, responses).await,
             Err(rejection) => refused(rejection),
         }
     }
@@ -79,6 +92,7 @@ impl Handler {
         &mut self,
         chain: &Chain,
         plan: SeekPlan,
+        admitted: Admitted,
         responses: &Responses,
     ) -> Outcome {
         let reader = chain.reader();
@@ -98,6 +112,10 @@ impl Handler {
                     _ = responses.closed() => return Outcome::Closed,
                     _ = self.stopping.wait_for(|stopping| *stopping) => return Outcome::Closed,
                 }
+            }
+            if self.checks.expired(&admitted) {
+                debug!(channel = %chain.config().channel_id, "deliver client's identity expired");
+                return Outcome::Status(FabricStatus::Forbidden);
             }
             let block = match reader.block(number) {
                 Ok(block) if plan.headers_only => engine::block::without_data(&block),

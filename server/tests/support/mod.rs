@@ -1,13 +1,20 @@
-//! Shared by the integration tests: Fabric's test vectors, an in-process orderer on a
+//! Shared by the integration tests: Fabric's test vectors, this test binary's own org
+//! (a development CA whose certificates outlive the vectors'), an in-process orderer on a
 //! loopback port, and small helpers over the loadgen clients.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use bytes::Bytes;
+use engine::cutter::BatchSize;
+use engine::genesis::{GenesisSpec, OrgSpec};
+use loadgen::ca::{DevCa, Issued};
 use loadgen::client::{self, BroadcastStream, DeliverStream};
 use loadgen::envelope::{self, EnvelopeSpec, Seek};
-use orderer::Config;
+use loadgen::msp::Signer;
+use orderer::{Config, ServeOptions};
 use orderer_proto::common::{Block, HeaderType, Status};
 use orderer_proto::raw::service::atomic_broadcast_client::AtomicBroadcastClient;
 use prost::Message;
@@ -31,6 +38,91 @@ pub fn solo_genesis() -> PathBuf {
     vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block")
 }
 
+/// 2026-01-01, inside the validity of the vectors' sample certificate (it expires
+/// 2027-11-10): the clock of orderers that run on Fabric's genesis block.
+pub const FABRIC_NOW_UNIX: i64 = 1_767_225_600;
+
+/// The identity that signed the vectors' envelopes and blocks (MSP `SampleOrg`).
+pub fn fabric_signer() -> Signer {
+    Signer::from_msp_dir(&vectors().join("msp"), "SampleOrg").unwrap()
+}
+
+/// MSP ID of the tests' own org.
+pub const ORG: &str = "TestOrg";
+
+/// This test binary's org: made once, written under the target's temporary directory.
+pub struct TestOrg {
+    pub ca: DevCa,
+    /// A client: may write and read.
+    pub client: Arc<Signer>,
+    /// An admin of the org.
+    pub admin: Issued,
+    /// The orderer's identity; its MSP directory is `msp_dir`.
+    pub orderer: Issued,
+    /// `genesis.block` (channel `appchannel`) and `orderer-msp/`.
+    pub dir: PathBuf,
+}
+
+static TEST_ORG: LazyLock<TestOrg> = LazyLock::new(|| {
+    let ca = DevCa::generate(ORG).unwrap();
+    let admin = ca.issue("admin", &["admin"]).unwrap();
+    let orderer = ca.issue("orderer", &["orderer"]).unwrap();
+    let client = Arc::new(ca.issue("client", &["client"]).unwrap().signer().unwrap());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "org-{}-{}",
+        std::process::id(),
+        envelope::nonce_u64()
+    ));
+    orderer.write_msp_dir(&ca, &dir.join("orderer-msp")).unwrap();
+    let genesis = genesis_spec(CHANNEL, &[org_spec(&ca, &admin)]).build();
+    std::fs::write(dir.join("genesis.block"), genesis).unwrap();
+    TestOrg {
+        ca,
+        client,
+        admin,
+        orderer,
+        dir,
+    }
+});
+
+pub fn org() -> &'static TestOrg {
+    &TEST_ORG
+}
+
+/// The org of `ca` with `admin` as its admin.
+pub fn org_spec(ca: &DevCa, admin: &Issued) -> OrgSpec {
+    OrgSpec {
+        msp_id: ca.msp_id().into(),
+        msp_config: ca.msp_config(&[admin]),
+    }
+}
+
+/// A solo channel with the vectors' batch settings (500 envelopes, 10 MiB absolute,
+/// 2 MiB preferred, 2 s).
+pub fn genesis_spec(channel_id: &str, orgs: &[OrgSpec]) -> GenesisSpec {
+    GenesisSpec {
+        channel_id: channel_id.into(),
+        consensus: "solo".into(),
+        batch_size: BatchSize {
+            max_message_count: 500,
+            absolute_max_bytes: 10 * 1024 * 1024,
+            preferred_max_bytes: 2 * 1024 * 1024,
+        },
+        batch_timeout: Duration::from_secs(2),
+        orgs: orgs.to_vec(),
+    }
+}
+
+/// The genesis block of `appchannel` with the tests' org.
+pub fn genesis() -> PathBuf {
+    org().dir.join("genesis.block")
+}
+
+/// The orderer's local MSP directory (MSP ID [`ORG`]).
+pub fn orderer_msp_dir() -> PathBuf {
+    org().dir.join("orderer-msp")
+}
+
 /// A block file of the vectors, decoded.
 pub fn fabric_block(name: &str) -> Block {
     Block::decode(&std::fs::read(vectors().join("blocks").join(name)).unwrap()[..]).unwrap()
@@ -44,20 +136,44 @@ pub struct TestOrderer {
 }
 
 impl TestOrderer {
+    /// Bootstrapped from `genesis` (when the ledger is new), blocks signed by the tests'
+    /// org, the system clock.
     pub async fn start(ledger: &Path, genesis: Option<PathBuf>) -> Self {
         let mut config = Config::default();
         config.general.bootstrap_file = genesis;
+        config.general.local_msp_dir = Some(orderer_msp_dir());
+        config.general.local_msp_id = ORG.into();
         config.file_ledger.location = ledger.to_path_buf();
         Self::start_with(config).await
     }
 
+    /// Bootstrapped from Fabric's solo genesis block, blocks signed by the sample MSP,
+    /// the clock at [`FABRIC_NOW_UNIX`].
+    pub async fn start_fabric(ledger: &Path) -> Self {
+        let mut config = Config::default();
+        config.general.bootstrap_file = Some(solo_genesis());
+        config.general.local_msp_dir = Some(vectors().join("msp"));
+        config.general.local_msp_id = "SampleOrg".into();
+        config.file_ledger.location = ledger.to_path_buf();
+        Self::start_with_options(config, fabric_clock()).await
+    }
+
     pub async fn start_with(config: Config) -> Self {
+        Self::start_with_options(config, ServeOptions::default()).await
+    }
+
+    pub async fn start_with_options(config: Config, options: ServeOptions) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(orderer::serve(config, listener, async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(orderer::serve_with(
+            config,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+            options,
+        ));
         Self {
             endpoint,
             stop: Some(stop),
@@ -76,15 +192,33 @@ impl TestOrderer {
     }
 }
 
-/// A MESSAGE envelope for `channel_id` carrying `data`.
+/// Serve options whose clock reads [`FABRIC_NOW_UNIX`].
+pub fn fabric_clock() -> ServeOptions {
+    ServeOptions {
+        clock: Arc::new(|| FABRIC_NOW_UNIX),
+        ..ServeOptions::default()
+    }
+}
+
+/// A MESSAGE envelope for `channel_id` carrying `data`, signed by the tests' client.
 pub fn message(channel_id: &str, data: &[u8]) -> Bytes {
+    message_by(&org().client, channel_id, data)
+}
+
+/// A MESSAGE envelope for `channel_id` carrying `data`, signed by `signer`.
+pub fn message_by(signer: &Signer, channel_id: &str, data: &[u8]) -> Bytes {
     envelope::build(&EnvelopeSpec {
         channel_id,
         header_type: HeaderType::Message,
-        signer: None,
+        signer: Some(signer),
         data: Bytes::copy_from_slice(data),
     })
     .unwrap()
+}
+
+/// A Deliver request for `start..=stop`, signed by the tests' client.
+pub fn seek(channel_id: &str, start: Seek, stop: Seek, fail_if_not_ready: bool) -> Bytes {
+    envelope::seek_signed(channel_id, start, stop, fail_if_not_ready, Some(&org().client)).unwrap()
 }
 
 /// Sends each envelope and asserts it was answered SUCCESS.
@@ -102,22 +236,27 @@ pub async fn broadcast_all(stream: &mut BroadcastStream, envelopes: &[Bytes]) {
     }
 }
 
-/// Blocks `start..=stop`, waiting for them to be cut.
+/// Blocks `start..=stop`, waiting for them to be cut, read as the tests' client.
 pub async fn fetch_blocks(
     client: &mut AtomicBroadcastClient<Channel>,
     start: u64,
     stop: u64,
 ) -> Vec<Bytes> {
+    fetch_blocks_as(client, &org().client, start, stop).await
+}
+
+/// Blocks `start..=stop`, waiting for them to be cut, read as `signer`.
+pub async fn fetch_blocks_as(
+    client: &mut AtomicBroadcastClient<Channel>,
+    signer: &Signer,
+    start: u64,
+    stop: u64,
+) -> Vec<Bytes> {
     let mut deliver = DeliverStream::open(client).await.unwrap();
-    let (blocks, status) = deliver
-        .fetch(envelope::seek(
-            CHANNEL,
-            Seek::At(start),
-            Seek::At(stop),
-            false,
-        ))
-        .await
-        .unwrap();
+    let request =
+        envelope::seek_signed(CHANNEL, Seek::At(start), Seek::At(stop), false, Some(signer))
+            .unwrap();
+    let (blocks, status) = deliver.fetch(request).await.unwrap();
     assert_eq!(status, Status::Success);
     blocks
 }

@@ -1,0 +1,176 @@
+//! A development certificate authority made in memory with rcgen: the benchmark's embedded
+//! channel and the tests need an org whose certificates outlive any sample's expiry.
+//! Production orgs bring their own MSP directories; nothing here is meant for them.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use orderer_proto::msp::{FabricMspConfig, MspConfig};
+use prost::Message;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber};
+
+use crate::Error;
+use crate::msp::Signer;
+
+/// Certificates are valid from 2020 to 2099: far past any run of this code.
+const VALID_FROM_YEAR: i32 = 2020;
+const VALID_TO_YEAR: i32 = 2099;
+
+/// An org's root CA.
+#[derive(Debug)]
+pub struct DevCa {
+    msp_id: String,
+    pem: String,
+    issuer: Issuer<'static, KeyPair>,
+    next_serial: std::sync::atomic::AtomicU64,
+}
+
+/// A certificate issued by a [`DevCa`], with its key.
+#[derive(Debug)]
+pub struct Issued {
+    /// The org's MSP ID.
+    pub msp_id: String,
+    /// The certificate, PEM.
+    pub cert_pem: String,
+    /// The private key, PKCS#8 DER.
+    pub key_pkcs8_der: Vec<u8>,
+}
+
+fn params(common_name: &str, ous: &[&str], serial: u64) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    for ou in ous {
+        params
+            .distinguished_name
+            .push(DnType::OrganizationalUnitName, *ou);
+    }
+    params.serial_number = Some(SerialNumber::from(serial));
+    params.not_before = rcgen::date_time_ymd(VALID_FROM_YEAR, 1, 1);
+    params.not_after = rcgen::date_time_ymd(VALID_TO_YEAR, 1, 1);
+    params
+}
+
+fn msp_error(error: impl std::fmt::Display) -> Error {
+    Error::Msp(error.to_string())
+}
+
+impl DevCa {
+    /// A fresh self-signed root CA for the org `msp_id`.
+    pub fn generate(msp_id: &str) -> Result<Self, Error> {
+        let key = KeyPair::generate().map_err(msp_error)?;
+        let mut params = params(&format!("ca.{}", msp_id.to_lowercase()), &[], 1);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).map_err(msp_error)?;
+        Ok(Self {
+            msp_id: msp_id.into(),
+            pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+            next_serial: std::sync::atomic::AtomicU64::new(2),
+        })
+    }
+
+    /// The org's MSP ID.
+    pub fn msp_id(&self) -> &str {
+        &self.msp_id
+    }
+
+    /// The root certificate, PEM.
+    pub fn cert_pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A P-256 end-entity certificate with `ous` as organizational units.
+    pub fn issue(&self, common_name: &str, ous: &[&str]) -> Result<Issued, Error> {
+        let key = KeyPair::generate().map_err(msp_error)?;
+        let serial = self
+            .next_serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cert = params(common_name, ous, serial)
+            .signed_by(&key, &self.issuer)
+            .map_err(msp_error)?;
+        Ok(Issued {
+            msp_id: self.msp_id.clone(),
+            cert_pem: cert.pem(),
+            key_pkcs8_der: key.serialize_der(),
+        })
+    }
+
+    /// The org's encoded `msp.MSPConfig` (type 0, Fabric's X.509 MSP): this CA as its only
+    /// root, `admins` as its admins, no NodeOUs.
+    pub fn msp_config(&self, admins: &[&Issued]) -> Bytes {
+        let fabric = FabricMspConfig {
+            name: self.msp_id.clone(),
+            root_certs: vec![Bytes::from(self.pem.clone())],
+            admins: admins
+                .iter()
+                .map(|admin| Bytes::from(admin.cert_pem.clone()))
+                .collect(),
+            ..FabricMspConfig::default()
+        };
+        MspConfig {
+            r#type: 0,
+            config: fabric.encode_to_vec().into(),
+        }
+        .encode_to_vec()
+        .into()
+    }
+}
+
+impl Issued {
+    /// A client signer with this certificate and key.
+    pub fn signer(&self) -> Result<Signer, Error> {
+        Signer::new(&self.msp_id, self.cert_pem.as_bytes(), &self.key_pkcs8_der)
+    }
+
+    /// Writes a Fabric MSP directory for this identity: `signcerts/cert.pem`,
+    /// `keystore/key.pem` and `cacerts/ca.pem` (the issuing root).
+    pub fn write_msp_dir(&self, ca: &DevCa, dir: &Path) -> Result<(), Error> {
+        let key_pem = pem("PRIVATE KEY", &self.key_pkcs8_der);
+        for (sub, file, contents) in [
+            ("signcerts", "cert.pem", self.cert_pem.as_str()),
+            ("keystore", "key.pem", key_pem.as_str()),
+            ("cacerts", "ca.pem", ca.cert_pem()),
+        ] {
+            let sub = dir.join(sub);
+            std::fs::create_dir_all(&sub)
+                .and_then(|()| std::fs::write(sub.join(file), contents))
+                .map_err(|e| Error::Msp(format!("write {}: {e}", sub.display())))?;
+        }
+        Ok(())
+    }
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_identities_sign_and_write_an_msp_dir() {
+        let ca = DevCa::generate("BenchOrg").unwrap();
+        let client = ca.issue("client", &["client"]).unwrap();
+        let signer = client.signer().unwrap();
+        signer.sign(b"hello").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        client.write_msp_dir(&ca, dir.path()).unwrap();
+        let reread = Signer::from_msp_dir(dir.path(), "BenchOrg").unwrap();
+        assert_eq!(reread.creator(), signer.creator());
+        let config = MspConfig::decode(ca.msp_config(&[&client])).unwrap();
+        let fabric = FabricMspConfig::decode(config.config).unwrap();
+        assert_eq!(fabric.name, "BenchOrg");
+        assert_eq!(fabric.admins.len(), 1);
+    }
+}
