@@ -59,13 +59,12 @@ pub struct Inspected {
 /// The creator, signed bytes and signature of an envelope whose payload has `header`
 /// (Fabric's `AsSignedData`). A signature header that does not decode is BAD_REQUEST.
 pub fn signed_data(envelope: &Envelope, header: &Header) -> Result<SignedData, Rejection> {
-    let signature_header = SignatureHeader::decode(header.signature_header.clone()).map_err(
-        |error| {
+    let signature_header =
+        SignatureHeader::decode(header.signature_header.clone()).map_err(|error| {
             Rejection::bad_request(format!(
                 "signature header is not a valid common.SignatureHeader: {error}"
             ))
-        },
-    )?;
+        })?;
     Ok(SignedData {
         creator: signature_header.creator,
         payload: envelope.payload.clone(),

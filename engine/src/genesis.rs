@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
+use orderer_proto::common::implicit_meta_policy::Rule;
 use orderer_proto::common::{
     Block, BlockData, BlockHeader, BlockMetadata, ChannelHeader, Config, ConfigEnvelope,
     ConfigGroup, ConfigValue, Envelope, Header, HeaderType, Payload,
 };
-use orderer_proto::common::implicit_meta_policy::Rule;
 use orderer_proto::orderer::{BatchSize as BatchSizeValue, BatchTimeout, ConsensusType};
 use prost::Message;
 

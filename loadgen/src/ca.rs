@@ -7,7 +7,10 @@ use std::path::Path;
 use bytes::Bytes;
 use orderer_proto::msp::{FabricMspConfig, MspConfig};
 use prost::Message;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
+    KeyIdMethod, KeyPair, RevokedCertParams, SerialNumber,
+};
 
 use crate::Error;
 use crate::msp::Signer;
@@ -34,6 +37,8 @@ pub struct Issued {
     pub cert_pem: String,
     /// The private key, PKCS#8 DER.
     pub key_pkcs8_der: Vec<u8>,
+    /// The certificate's serial number.
+    pub serial: u64,
 }
 
 fn params(common_name: &str, ous: &[&str], serial: u64) -> CertificateParams {
@@ -83,23 +88,44 @@ impl DevCa {
 
     /// A P-256 end-entity certificate with `ous` as organizational units.
     pub fn issue(&self, common_name: &str, ous: &[&str]) -> Result<Issued, Error> {
+        self.issue_until(common_name, ous, VALID_TO_YEAR)
+    }
+
+    /// [`DevCa::issue`], valid until January 1st of `year`.
+    pub fn issue_until(&self, common_name: &str, ous: &[&str], year: i32) -> Result<Issued, Error> {
         let key = KeyPair::generate().map_err(msp_error)?;
         let serial = self
             .next_serial
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let cert = params(common_name, ous, serial)
-            .signed_by(&key, &self.issuer)
-            .map_err(msp_error)?;
+        let mut params = params(common_name, ous, serial);
+        params.not_after = rcgen::date_time_ymd(year, 1, 1);
+        let cert = params.signed_by(&key, &self.issuer).map_err(msp_error)?;
         Ok(Issued {
             msp_id: self.msp_id.clone(),
             cert_pem: cert.pem(),
             key_pkcs8_der: key.serialize_der(),
+            serial,
         })
     }
 
     /// The org's encoded `msp.MSPConfig` (type 0, Fabric's X.509 MSP): this CA as its only
     /// root, `admins` as its admins, no NodeOUs.
     pub fn msp_config(&self, admins: &[&Issued]) -> Bytes {
+        self.msp_config_revoking(admins, &[])
+            .unwrap_or_else(|_| unreachable!("no revocation list to sign"))
+    }
+
+    /// [`DevCa::msp_config`] with a revocation list, signed by this CA, of `revoked`.
+    pub fn msp_config_revoking(
+        &self,
+        admins: &[&Issued],
+        revoked: &[&Issued],
+    ) -> Result<Bytes, Error> {
+        let revocation_list = if revoked.is_empty() {
+            Vec::new()
+        } else {
+            vec![Bytes::from(self.crl(revoked)?)]
+        };
         let fabric = FabricMspConfig {
             name: self.msp_id.clone(),
             root_certs: vec![Bytes::from(self.pem.clone())],
@@ -107,14 +133,39 @@ impl DevCa {
                 .iter()
                 .map(|admin| Bytes::from(admin.cert_pem.clone()))
                 .collect(),
+            revocation_list,
             ..FabricMspConfig::default()
         };
-        MspConfig {
+        Ok(MspConfig {
             r#type: 0,
             config: fabric.encode_to_vec().into(),
         }
         .encode_to_vec()
-        .into()
+        .into())
+    }
+
+    /// A PEM revocation list of `revoked`, signed by this CA.
+    fn crl(&self, revoked: &[&Issued]) -> Result<String, Error> {
+        let params = CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(VALID_FROM_YEAR, 1, 1),
+            next_update: rcgen::date_time_ymd(VALID_TO_YEAR, 1, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|issued| RevokedCertParams {
+                    serial_number: SerialNumber::from(issued.serial),
+                    revocation_time: rcgen::date_time_ymd(VALID_FROM_YEAR, 1, 1),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params
+            .signed_by(&self.issuer)
+            .and_then(|crl| crl.pem())
+            .map_err(msp_error)
     }
 }
 

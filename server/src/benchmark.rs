@@ -136,7 +136,9 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
                 .map(|seconds| report.figures.delivered_tx as f64 / seconds),
         };
         println!("{report}");
-        if let (Some(seconds), Some(per_second)) = (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s) {
+        if let (Some(seconds), Some(per_second)) =
+            (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s)
+        {
             println!(
                 "orderer CPU: {seconds:.2} s, {per_second:.0} tx delivered per orderer CPU-second (verify: {})",
                 !args.no_verify

@@ -104,12 +104,7 @@ async fn delivered(endpoint: &str, start: u64, count: usize) -> Vec<Bytes> {
     let mut client = client::connect(endpoint).await.unwrap();
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
     deliver
-        .request(seek(
-            CHANNEL,
-            Seek::At(start),
-            Seek::At(u64::MAX),
-            false,
-        ))
+        .request(seek(CHANNEL, Seek::At(start), Seek::At(u64::MAX), false))
         .await
         .unwrap();
     let mut blocks = Vec::new();

@@ -86,6 +86,9 @@ pub fn org_set(msp_id: &str) -> HashMap<String, ConfigPolicy> {
             "Writers".to_string(),
             signed_by_role(msp_id, MspRoleType::Member),
         ),
-        (ADMINS.to_string(), signed_by_role(msp_id, MspRoleType::Admin)),
+        (
+            ADMINS.to_string(),
+            signed_by_role(msp_id, MspRoleType::Admin),
+        ),
     ])
 }

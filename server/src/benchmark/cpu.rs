@@ -19,7 +19,10 @@ pub fn orderer_cpu_ns() -> Option<u64> {
         let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
             continue;
         };
-        if !ORDERER_THREADS.iter().any(|prefix| name.starts_with(prefix)) {
+        if !ORDERER_THREADS
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+        {
             continue;
         }
         if let Some(ns) = schedstat_ns(&path) {

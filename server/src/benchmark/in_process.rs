@@ -95,7 +95,8 @@ impl InProcess {
             .spawn_blocking(move || Registrar::open(&options, genesis))
             .await
             .map_err(|e| Error::Config(format!("opening the ledger failed: {e}")))??;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
         listener
             .set_nonblocking(true)
             .map_err(io("set the listener non-blocking"))?;

@@ -74,12 +74,24 @@ impl Handler {
                 request.channel_id
             )));
         };
-        let admitted = match request.signed.clone() {
-            Ok(signed) => self.checks.admit(&chain.config().access, signed, READERS).await,
-            Err(rejection) => Err(rejection),
+        let signed = match request.signed.clone() {
+            Ok(signed) => signed,
+            Err(rejection) => return refused(rejection),
         };
-        let admitted = match admitted {
+        let admitted = match self
+            .checks
+            .admit(&chain.config().access, signed, READERS)
+            .await
+        {
             Ok(admitted) => admitted,
+            // Fabric's Deliver answers an expired identity FORBIDDEN, where Broadcast's
+            // expiration filter answers BAD_REQUEST.
+            Err(rejection) if rejection.status == FabricStatus::BadRequest => {
+                return refused(Rejection {
+                    status: FabricStatus::Forbidden,
+                    ..rejection
+                });
+            }
             Err(rejection) => return refused(rejection),
         };
         match request.plan(chain.reader().height()) {

@@ -73,7 +73,9 @@ static TEST_ORG: LazyLock<TestOrg> = LazyLock::new(|| {
         std::process::id(),
         envelope::nonce_u64()
     ));
-    orderer.write_msp_dir(&ca, &dir.join("orderer-msp")).unwrap();
+    orderer
+        .write_msp_dir(&ca, &dir.join("orderer-msp"))
+        .unwrap();
     let genesis = genesis_spec(CHANNEL, &[org_spec(&ca, &admin)]).build();
     std::fs::write(dir.join("genesis.block"), genesis).unwrap();
     TestOrg {
@@ -218,7 +220,14 @@ pub fn message_by(signer: &Signer, channel_id: &str, data: &[u8]) -> Bytes {
 
 /// A Deliver request for `start..=stop`, signed by the tests' client.
 pub fn seek(channel_id: &str, start: Seek, stop: Seek, fail_if_not_ready: bool) -> Bytes {
-    envelope::seek_signed(channel_id, start, stop, fail_if_not_ready, Some(&org().client)).unwrap()
+    envelope::seek_signed(
+        channel_id,
+        start,
+        stop,
+        fail_if_not_ready,
+        Some(&org().client),
+    )
+    .unwrap()
 }
 
 /// Sends each envelope and asserts it was answered SUCCESS.
@@ -253,9 +262,14 @@ pub async fn fetch_blocks_as(
     stop: u64,
 ) -> Vec<Bytes> {
     let mut deliver = DeliverStream::open(client).await.unwrap();
-    let request =
-        envelope::seek_signed(CHANNEL, Seek::At(start), Seek::At(stop), false, Some(signer))
-            .unwrap();
+    let request = envelope::seek_signed(
+        CHANNEL,
+        Seek::At(start),
+        Seek::At(stop),
+        false,
+        Some(signer),
+    )
+    .unwrap();
     let (blocks, status) = deliver.fetch(request).await.unwrap();
     assert_eq!(status, Status::Success);
     blocks
