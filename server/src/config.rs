@@ -1,11 +1,23 @@
 //! The orderer's configuration, under Fabric's `orderer.yaml` key names. Every key can be
 //! set by an `ORDERER_<SECTION>_<KEY>` environment variable, as in Fabric.
 
+mod keys;
+mod yaml;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use self::keys::Key;
 use crate::error::Error;
+
+/// Keys whose values are paths, resolved against the directory of the file that sets them.
+const PATH_KEYS: &[&str] = &[
+    "General.BootstrapFile",
+    "General.GenesisFile",
+    "General.LocalMSPDir",
+    "FileLedger.Location",
+];
 
 /// Fabric's default ledger location.
 const FILE_LEDGER_LOCATION_DEFAULT: &str = "/var/hyperledger/production/orderer";
@@ -78,43 +90,127 @@ impl Default for Config {
     }
 }
 
-/// The environment variables this orderer reads, with the key each one sets.
-const ENV_KEYS: &[(&str, &str)] = &[
-    ("ORDERER_GENERAL_LISTENADDRESS", "General.ListenAddress"),
-    ("ORDERER_GENERAL_LISTENPORT", "General.ListenPort"),
-    ("ORDERER_GENERAL_BOOTSTRAPMETHOD", "General.BootstrapMethod"),
-    ("ORDERER_GENERAL_BOOTSTRAPFILE", "General.BootstrapFile"),
-    ("ORDERER_GENERAL_GENESISFILE", "General.GenesisFile"),
-    ("ORDERER_GENERAL_LOCALMSPDIR", "General.LocalMSPDir"),
-    ("ORDERER_GENERAL_LOCALMSPID", "General.LocalMSPID"),
-    ("ORDERER_FILELEDGER_LOCATION", "FileLedger.Location"),
-];
+/// Where Fabric's orderer looks for `orderer.yaml` when `FABRIC_CFG_PATH` is not set.
+pub const CONFIG_DIR_DEFAULT: &str = "/etc/hyperledger/fabric";
+/// The configuration file's name.
+pub const CONFIG_FILE_NAME: &str = "orderer.yaml";
+
+/// The configuration file to read: `$FABRIC_CFG_PATH/orderer.yaml` (which must exist
+/// when the variable is set), else the default directory's if it exists, else none.
+pub fn config_file(fabric_cfg_path: Option<&Path>) -> Result<Option<PathBuf>, Error> {
+    match fabric_cfg_path {
+        Some(dir) => {
+            let file = dir.join(CONFIG_FILE_NAME);
+            if file.is_file() {
+                Ok(Some(file))
+            } else {
+                Err(Error::Config(format!(
+                    "FABRIC_CFG_PATH is {} but it holds no {CONFIG_FILE_NAME}",
+                    dir.display()
+                )))
+            }
+        }
+        None => {
+            let file = Path::new(CONFIG_DIR_DEFAULT).join(CONFIG_FILE_NAME);
+            Ok(file.is_file().then_some(file))
+        }
+    }
+}
 
 impl Config {
-    /// Applies `ORDERER_*` variables from `vars` over `self`. An invalid value is an
-    /// error naming the key; an `ORDERER_*` variable this orderer does not know is
-    /// returned so the caller can warn about it.
+    /// Fabric's order: defaults, then `file` (an `orderer.yaml`), then `ORDERER_*`
+    /// variables from `vars`. Returns the configuration and the known Fabric keys that were
+    /// given a value but do nothing here yet, for the caller to log.
+    pub fn load(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<&'static str>), Error> {
+        let mut config = Self::default();
+        let mut ignored = Vec::new();
+        if let Some(file) = file {
+            ignored.extend(config.apply_yaml(file)?);
+        }
+        ignored.extend(config.apply_env(vars)?);
+        ignored.sort_unstable();
+        ignored.dedup();
+        Ok((config, ignored))
+    }
+
+    /// Applies an `orderer.yaml`. Relative paths in it are relative to its directory, as
+    /// in Fabric. An unknown key or an invalid value is an error naming the key.
+    pub fn apply_yaml(&mut self, file: &Path) -> Result<Vec<&'static str>, Error> {
+        let origin = file.display().to_string();
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+            action: format!("read {origin}"),
+            source,
+        })?;
+        let pairs =
+            yaml::flatten(&text).map_err(|why| Error::Config(format!("{origin}: {why}")))?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        let mut ignored = Vec::new();
+        for (name, value) in pairs {
+            let key = keys::lookup(&name).ok_or_else(|| {
+                Error::Config(format!(
+                    "{origin}: unknown key {name} (not a Fabric orderer key)"
+                ))
+            })?;
+            let value = match key {
+                Key::Implemented(key) if PATH_KEYS.contains(&key) && !value.is_empty() => {
+                    base.join(&value).display().to_string()
+                }
+                _ => value,
+            };
+            ignored.extend(self.apply(key, &value, &format!("{origin}: {name}"))?);
+        }
+        Ok(ignored)
+    }
+
+    /// Applies `ORDERER_<SECTION>_<KEY>` variables from `vars` over `self`. An unknown
+    /// `ORDERER_*` variable or an invalid value is an error naming it.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Vec<String>, Error> {
+    ) -> Result<Vec<&'static str>, Error> {
         let vars: BTreeMap<String, String> = vars
             .into_iter()
             .filter(|(name, _)| name.starts_with("ORDERER_"))
             .collect();
-        let unknown = vars
-            .keys()
-            .filter(|name| !ENV_KEYS.iter().any(|(known, _)| known == name))
-            .cloned()
-            .collect();
-        // GenesisFile first, so BootstrapFile wins when both are set.
-        for (name, key) in ENV_KEYS.iter().rev() {
-            if let Some(value) = vars.get(*name) {
-                self.set(key, value)
-                    .map_err(|why| Error::Config(format!("{key} ({name}={value:?}): {why}")))?;
-            }
+        let mut resolved = Vec::new();
+        for (name, value) in &vars {
+            let key = keys::from_env(name).ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown variable {name}: no Fabric orderer key has that name"
+                ))
+            })?;
+            resolved.push((key, name, value));
         }
-        Ok(unknown)
+        // GenesisFile before BootstrapFile, so the newer name wins when both are set.
+        resolved.sort_by_key(|(key, _, _)| *key != Key::Implemented("General.GenesisFile"));
+        let mut ignored = Vec::new();
+        for (key, name, value) in resolved {
+            ignored.extend(self.apply(key, value, &format!("{name}={value:?}"))?);
+        }
+        Ok(ignored)
+    }
+
+    fn apply(
+        &mut self,
+        key: Key,
+        value: &str,
+        origin: &str,
+    ) -> Result<Option<&'static str>, Error> {
+        let named = |key: &str, why: String| Error::Config(format!("{key} ({origin}): {why}"));
+        match key {
+            Key::Implemented(key) => {
+                self.set(key, value).map_err(|why| named(key, why))?;
+                Ok(None)
+            }
+            Key::Known(key) => {
+                keys::check_supported(key, value).map_err(|why| named(key, why))?;
+                Ok((!value.is_empty()).then_some(key))
+            }
+            Key::FreeForm => Ok(None),
+        }
     }
 
     /// Sets one key by its Fabric name.
@@ -129,12 +225,22 @@ impl Config {
                     .parse()
                     .map_err(|_| "not a port number (0-65535)".to_string())?;
             }
-            "General.BootstrapMethod" => {
+            "General.BootstrapMethod" | "General.GenesisMethod" => {
                 self.general.bootstrap_method = match value {
                     "file" => BootstrapMethod::File,
                     "none" => BootstrapMethod::None,
+                    "provisional" => {
+                        return Err(
+                            "\"provisional\" (a genesis block made from configtx.yaml) is not supported: make the block with configtxgen and use \"file\"".into(),
+                        );
+                    }
                     _ => return Err("must be \"file\" or \"none\"".into()),
                 };
+            }
+            "General.LedgerType" => {
+                if !matches!(value, "" | "file") {
+                    return Err("only the file ledger exists here".into());
+                }
             }
             "General.BootstrapFile" | "General.GenesisFile" => {
                 self.general.bootstrap_file = (!value.is_empty()).then(|| PathBuf::from(value));
@@ -171,10 +277,17 @@ mod tests {
             .collect()
     }
 
+    fn yaml_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE_NAME);
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
     #[test]
     fn fabric_environment_names_override_defaults() {
         let mut config = Config::default();
-        let unknown = config
+        let ignored = config
             .apply_env(env(&[
                 ("ORDERER_GENERAL_LISTENPORT", "7060"),
                 ("ORDERER_GENERAL_GENESISFILE", "/old.block"),
@@ -189,7 +302,7 @@ mod tests {
             Some(PathBuf::from("/old.block"))
         );
         assert_eq!(config.file_ledger.location, PathBuf::from("/tmp/ledger"));
-        assert_eq!(unknown, vec!["ORDERER_GENERAL_TLS_ENABLED".to_string()]);
+        assert_eq!(ignored, vec!["General.TLS.Enabled"]);
     }
 
     #[test]
@@ -208,10 +321,86 @@ mod tests {
     }
 
     #[test]
-    fn invalid_values_name_their_key() {
+    fn invalid_values_and_unknown_variables_name_their_key() {
         let error = Config::default()
             .apply_env(env(&[("ORDERER_GENERAL_LISTENPORT", "seventy")]))
             .unwrap_err();
         assert!(error.to_string().contains("General.ListenPort"), "{error}");
+        let error = Config::default()
+            .apply_env(env(&[("ORDERER_GENERAL_LISTENPROT", "7050")]))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("ORDERER_GENERAL_LISTENPROT"),
+            "{error}"
+        );
+        let error = Config::default()
+            .apply_env(env(&[("ORDERER_GENERAL_TLS_ENABLED", "true")]))
+            .unwrap_err();
+        assert!(error.to_string().contains("General.TLS.Enabled"), "{error}");
+    }
+
+    #[test]
+    fn the_sample_orderer_yaml_loads_with_paths_relative_to_it() {
+        let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sampleconfig/orderer.yaml");
+        let (config, ignored) = Config::load(Some(&sample), Vec::new()).unwrap();
+        let dir = sample.parent().unwrap();
+        assert_eq!(config.general.listen_port, 7050);
+        assert_eq!(config.general.local_msp_dir, Some(dir.join("msp")));
+        assert_eq!(config.general.local_msp_id, "SampleOrg");
+        assert_eq!(
+            config.general.bootstrap_file,
+            Some(dir.join("genesis.block"))
+        );
+        assert!(
+            ignored.contains(&"General.Keepalive.ServerTimeout"),
+            "{ignored:?}"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_file_keys_any_case() {
+        let (_dir, path) =
+            yaml_file("general:\n  listenport: 7051\nFileLedger:\n  Location: /var/a\n");
+        let (config, _) = Config::load(
+            Some(&path),
+            env(&[("ORDERER_FILELEDGER_LOCATION", "/var/b")]),
+        )
+        .unwrap();
+        assert_eq!(config.general.listen_port, 7051);
+        assert_eq!(config.file_ledger.location, PathBuf::from("/var/b"));
+    }
+
+    #[test]
+    fn unknown_keys_and_unsupported_values_in_the_file_are_refused_by_name() {
+        for (text, named) in [
+            ("General:\n  ListenPrt: 7050\n", "General.ListenPrt"),
+            ("Genral:\n  ListenPort: 7050\n", "Genral.ListenPort"),
+            ("General:\n  ListenPort: 70500\n", "General.ListenPort"),
+            (
+                "General:\n  TLS:\n    Enabled: true\n",
+                "General.TLS.Enabled",
+            ),
+            (
+                "General:\n  GenesisMethod: provisional\n",
+                "General.GenesisMethod",
+            ),
+        ] {
+            let (_dir, path) = yaml_file(text);
+            let error = Config::load(Some(&path), Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(named), "{text:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_fabric_cfg_path_without_orderer_yaml_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(config_file(Some(dir.path())).is_err());
+        std::fs::write(dir.path().join(CONFIG_FILE_NAME), "").unwrap();
+        assert_eq!(
+            config_file(Some(dir.path())).unwrap(),
+            Some(dir.path().join(CONFIG_FILE_NAME))
+        );
     }
 }

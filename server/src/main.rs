@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use orderer::Config;
-use tracing::warn;
+use tracing::info;
 
 #[derive(Parser)]
 #[command(
@@ -20,10 +20,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the orderer. Settings come from ORDERER_* environment variables (Fabric's
-    /// names, e.g. ORDERER_GENERAL_BOOTSTRAPFILE, ORDERER_GENERAL_LISTENPORT,
-    /// ORDERER_FILELEDGER_LOCATION); the flags below override them.
+    /// Start the orderer. Settings come from orderer.yaml ($FABRIC_CFG_PATH/orderer.yaml,
+    /// else /etc/hyperledger/fabric/orderer.yaml if present, or --config), then from
+    /// ORDERER_* environment variables (Fabric's names, e.g. ORDERER_GENERAL_BOOTSTRAPFILE,
+    /// ORDERER_GENERAL_LISTENPORT, ORDERER_FILELEDGER_LOCATION); the flags below override
+    /// both.
     Start {
+        /// The orderer.yaml to read.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// General.BootstrapFile: genesis block to bootstrap a new ledger from.
         #[arg(long)]
         bootstrap_file: Option<PathBuf>,
@@ -57,14 +62,26 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Start {
+            config,
             bootstrap_file,
             ledger_dir,
             listen_port,
         } => {
             init_logging();
-            let mut config = Config::default();
-            for name in config.apply_env(std::env::vars())? {
-                warn!(variable = %name, "ignoring an ORDERER_ variable this orderer does not know");
+            let file = match config {
+                Some(file) => Some(file),
+                None => orderer::config::config_file(
+                    std::env::var_os("FABRIC_CFG_PATH")
+                        .map(PathBuf::from)
+                        .as_deref(),
+                )?,
+            };
+            if let Some(file) = &file {
+                info!(file = %file.display(), "reading the configuration file");
+            }
+            let (mut config, ignored) = Config::load(file.as_deref(), std::env::vars())?;
+            if !ignored.is_empty() {
+                info!(keys = ?ignored, "Fabric keys accepted but not acted on by this orderer yet");
             }
             if let Some(path) = bootstrap_file {
                 config.general.bootstrap_file = Some(path);

@@ -75,3 +75,89 @@ fn missing_bootstrap_file_is_named() {
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("/nonexistent/genesis.block"), "{text}");
 }
+
+/// Copies `from` (a directory of files) into `to`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// An orderer.yaml in $FABRIC_CFG_PATH, with paths relative to it, starts an orderer that
+/// orders; the environment still overrides the file (the port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orderer_yaml_in_fabric_cfg_path_configures_the_start() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(support::genesis(), dir.path().join("genesis.block")).unwrap();
+    copy_dir(&support::orderer_msp_dir(), &dir.path().join("msp"));
+    std::fs::write(
+        dir.path().join("orderer.yaml"),
+        format!(
+            "General:\n  ListenAddress: 127.0.0.1\n  ListenPort: 7050\n  BootstrapMethod: file\n  BootstrapFile: genesis.block\n  LocalMSPDir: msp\n  LocalMSPID: {}\n  TLS:\n    Enabled: false\nFileLedger:\n  Location: ledger\n",
+            support::ORG
+        ),
+    )
+    .unwrap();
+    let mut child = orderer()
+        .arg("start")
+        .env("FABRIC_CFG_PATH", dir.path())
+        .env("ORDERER_GENERAL_LISTENPORT", "0")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("orderer exited before listening")
+            .unwrap();
+        if let Some(at) = line.find("listening on ") {
+            break line[at + "listening on ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    };
+    let mut client = loadgen::client::connect(&format!("http://{address}"))
+        .await
+        .unwrap();
+    let mut stream = loadgen::client::BroadcastStream::open(&mut client)
+        .await
+        .unwrap();
+    support::broadcast_all(&mut stream, &[support::message(support::CHANNEL, b"yaml")]).await;
+    assert!(
+        dir.path()
+            .join("ledger/chains")
+            .join(support::CHANNEL)
+            .is_dir(),
+        "the ledger is where the file says, relative to it"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn unknown_key_in_orderer_yaml_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("orderer.yaml"),
+        "General:\n  ListenPort: 7050\n  LocalMSPDirectory: msp\n",
+    )
+    .unwrap();
+    let output = orderer()
+        .arg("start")
+        .env("FABRIC_CFG_PATH", dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("General.LocalMSPDirectory"), "{text}");
+}

@@ -23,32 +23,16 @@ use crate::error::Error;
 /// MSP ID of the benchmark's org.
 const ORG: &str = "BenchOrg";
 
-/// An orderer serving in this process until stopped.
-pub(super) struct InProcess {
-    pub endpoint: String,
-    /// A client identity of the channel's org: it may write and read.
-    pub client: Arc<Signer>,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), Error>>,
-    runtime: tokio::runtime::Runtime,
-    _ledger: tempfile::TempDir,
+/// The benchmark's channels and identities.
+struct Network {
+    genesis: Vec<bytes::Bytes>,
+    signer: LocalSigner,
+    client: Arc<Signer>,
 }
 
-fn io(action: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        action: action.into(),
-        source,
-    }
-}
-
-impl InProcess {
-    pub async fn start(args: &BenchmarkArgs) -> Result<Self, Error> {
-        if args.consensus != "solo" {
-            return Err(Error::Config(format!(
-                "--consensus {:?}: only solo is supported so far",
-                args.consensus
-            )));
-        }
+impl Network {
+    /// One org of a fresh CA; a genesis block per channel of the flags.
+    fn make(args: &BenchmarkArgs) -> Result<Self, Error> {
         let ca = DevCa::generate(ORG)?;
         let admin = ca.issue("admin", &["admin"])?;
         let client = Arc::new(ca.issue("client", &["client"])?.signer()?);
@@ -78,6 +62,45 @@ impl InProcess {
             .collect();
         let signer = LocalSigner::new(ORG, orderer.cert_pem.as_bytes(), &orderer.key_pkcs8_der)
             .map_err(Error::Config)?;
+        Ok(Self {
+            genesis,
+            signer,
+            client,
+        })
+    }
+}
+
+/// An orderer serving in this process until stopped.
+pub(super) struct InProcess {
+    pub endpoint: String,
+    /// A client identity of the channel's org: it may write and read.
+    pub client: Arc<Signer>,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), Error>>,
+    runtime: tokio::runtime::Runtime,
+    _ledger: tempfile::TempDir,
+}
+
+fn io(action: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        action: action.into(),
+        source,
+    }
+}
+
+impl InProcess {
+    pub async fn start(args: &BenchmarkArgs) -> Result<Self, Error> {
+        if args.consensus != "solo" {
+            return Err(Error::Config(format!(
+                "--consensus {:?}: only solo is supported so far",
+                args.consensus
+            )));
+        }
+        let Network {
+            genesis,
+            signer,
+            client,
+        } = Network::make(args)?;
         let ledger = tempfile::tempdir().map_err(io("create a temporary ledger"))?;
         let options = RegistrarOptions {
             ledger_dir: ledger.path().to_path_buf(),
