@@ -48,7 +48,7 @@ def row(record):
         when.strftime("%Y-%m-%d %H:%M"),
         record["git_rev"],
         orderer.get("consensus", "-") + (f" {orderer['max_message_count']}/{orderer['batch_timeout_ms']}ms" if orderer else ""),
-        "signed" if w.get("signed") else "unsigned",
+        checks(w, orderer),
         f"{len(w['channels'])}x{w['broadcast_streams_per_channel']}",
         str(w["payload_bytes"]),
         rate(w),
@@ -62,13 +62,23 @@ def row(record):
         ms(f["commit_latency_us"]["p99"]),
         ms(f["commit_latency_us"]["p999"]),
         f"{f['rejected_tx'] + f['unacked_tx'] + f['missing_tx']}",
+        f"{f['tx_per_orderer_cpu_s']:.0f}" if f.get("tx_per_orderer_cpu_s") else "-",
         f"{record['hardware']['cores']}",
     ]
 
 
-HEADER = ["time (UTC)", "git", "orderer", "sign", "ch x streams", "payload B", "rate tx/s",
+def checks(workload, orderer):
+    """Whether envelopes were signed and whether the orderer verified them. Records from
+    before the orderer verified anything carry no `verify` field."""
+    signed = "signed" if workload.get("signed") else "unsigned"
+    if "verify" not in orderer:
+        return signed + ", not verified (no checks yet)" if orderer else signed
+    return signed + (", verified" if orderer["verify"] else ", not verified (--no-verify)")
+
+
+HEADER = ["time (UTC)", "git", "orderer", "sign / verify", "ch x streams", "payload B", "rate tx/s",
           "tx", "acked tx/s", "delivered tx/s", "delivered while sending tx/s", "ack p50 ms", "ack p99 ms", "commit p50 ms",
-          "commit p99 ms", "commit p99.9 ms", "lost", "cores"]
+          "commit p99 ms", "commit p99.9 ms", "lost", "tx per orderer CPU-s", "cores"]
 
 
 def table(rows):
