@@ -1,7 +1,8 @@
 //! The engine's hot paths on real bytes (Fabric's block 215: 500 envelopes of 1 KiB
 //! payload data, signed by a Fabric client): envelope header decode, the cutter, block
-//! assembly with hashing, one signature verification and certificate parse, store appends with and without fdatasync, and Deliver's read
-//! and framing of a stored block.
+//! assembly with hashing, one signature verification (ring, and the table verifier with
+//! its table build), certificate parse, store appends with and without fdatasync, and
+//! Deliver's read and framing of a stored block.
 #![allow(clippy::unwrap_used, missing_docs)] // bench code
 
 use std::hint::black_box;
@@ -54,6 +55,18 @@ fn signature(c: &mut Criterion) {
         b.iter(|| {
             engine::signature::verify(&cert.public_key, &envelope.payload, &envelope.signature)
                 .unwrap()
+        });
+    });
+    let table = engine::signature::PrecomputedKey::from_sec1(&cert.public_key).unwrap();
+    group.bench_function("verify_p256_low_s_table", |b| {
+        b.iter(|| {
+            engine::signature::verify_precomputed(&table, &envelope.payload, &envelope.signature)
+                .unwrap()
+        });
+    });
+    group.bench_function("precompute_key_table", |b| {
+        b.iter(|| {
+            black_box(engine::signature::PrecomputedKey::from_sec1(&cert.public_key).unwrap())
         });
     });
     group.bench_function("parse_certificate", |b| {

@@ -5,10 +5,13 @@
 //!
 //! Deserialising and validating a creator (certificate parse, chain, CRLs, OUs) costs
 //! more than the signature check, so validated identities are cached, keyed by the
-//! creator's bytes, in a bounded map.
+//! creator's bytes, in a bounded map. A creator that signs often also gets its key's
+//! table of multiples ([`signature::PrecomputedKey`]), which makes each later
+//! verification about 2.5 times cheaper; tables are bounded per channel.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use orderer_proto::common::{ConfigGroup, Status};
@@ -21,6 +24,13 @@ use crate::signature;
 /// Validated creators kept per channel. When full the cache is emptied: bounded memory
 /// under a flood of distinct creators, at worst one validation per envelope.
 pub const IDENTITY_CACHE_MAX: usize = 4096;
+
+/// Verifications by ring before a creator's key table is built: a table costs about as
+/// much as 15 verifications and saves about 60% of each later one.
+pub const KEY_TABLE_AFTER_USES: u32 = 16;
+
+/// Key tables (88 KiB each) per channel, counted until the identity cache is emptied.
+pub const KEY_TABLES_MAX: usize = 64;
 
 /// Policy checked on Broadcast.
 pub const WRITERS: &str = "/Channel/Writers";
@@ -51,7 +61,23 @@ pub struct Admitted {
 pub struct AccessControl {
     msps: MspManager,
     policies: PolicyTree,
-    identities: Mutex<HashMap<Bytes, Result<Arc<Identity>, IdentityError>>>,
+    identities: Mutex<HashMap<Bytes, Cached>>,
+    /// Key tables built since the identity cache was last emptied.
+    key_tables: AtomicUsize,
+}
+
+/// A cached creator: its validation result and, once it has signed often, its key's
+/// table.
+#[derive(Debug, Clone)]
+struct Cached {
+    identity: Result<Arc<Identity>, IdentityError>,
+    key: Arc<KeySlot>,
+}
+
+#[derive(Debug, Default)]
+struct KeySlot {
+    uses: AtomicU32,
+    table: OnceLock<signature::PrecomputedKey>,
 }
 
 impl AccessControl {
@@ -63,6 +89,7 @@ impl AccessControl {
             msps: MspManager::new(msps),
             policies: PolicyTree::from_config(root)?,
             identities: Mutex::new(HashMap::new()),
+            key_tables: AtomicUsize::new(0),
         })
     }
 
@@ -77,19 +104,15 @@ impl AccessControl {
             status: Status::Forbidden,
             info,
         };
-        let identity = self.identity(&signed.creator);
+        let Cached { identity, key } = self.identity(&signed.creator);
         if let Ok(identity) = &identity
             && now_unix >= identity.cert.not_after
         {
             return Err(Rejection::bad_request("identity expired"));
         }
         let identity = identity.map_err(|e| forbidden(format!("permission denied: {e}")))?;
-        signature::verify(
-            &identity.cert.public_key,
-            &signed.payload,
-            &signed.signature,
-        )
-        .map_err(|e| forbidden(format!("permission denied: {e}")))?;
+        self.verify(&identity, &key, signed)
+            .map_err(|e| forbidden(format!("permission denied: {e}")))?;
         let policy_found = self.policies.get(policy).ok_or_else(|| {
             forbidden(format!("permission denied: policy {policy} is not defined"))
         })?;
@@ -105,18 +128,52 @@ impl AccessControl {
         })
     }
 
-    fn identity(&self, creator: &Bytes) -> Result<Arc<Identity>, IdentityError> {
+    /// Verifies with the creator's key table when it has one, with ring otherwise; the
+    /// use that reaches [`KEY_TABLE_AFTER_USES`] builds the table (other threads keep
+    /// using ring meanwhile, nobody waits).
+    fn verify(
+        &self,
+        identity: &Identity,
+        key: &KeySlot,
+        signed: &SignedData,
+    ) -> Result<(), signature::SignatureError> {
+        if let Some(table) = key.table.get() {
+            return signature::verify_precomputed(table, &signed.payload, &signed.signature);
+        }
+        let public_key = &identity.cert.public_key;
+        let result = signature::verify(public_key, &signed.payload, &signed.signature);
+        if result.is_ok()
+            && key.uses.fetch_add(1, Ordering::Relaxed) + 1 == KEY_TABLE_AFTER_USES
+            && self.key_tables.fetch_add(1, Ordering::Relaxed) < KEY_TABLES_MAX
+            && let Some(table) = signature::PrecomputedKey::from_sec1(public_key)
+        {
+            let _ = key.table.set(table);
+        }
+        result
+    }
+
+    fn identity(&self, creator: &Bytes) -> Cached {
         let mut cache = self.identities.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(cached) = cache.get(creator) {
             return cached.clone();
         }
         // Validation takes the lock's time for one creator only once per cache life.
-        let result = self.msps.deserialize(creator).map(Arc::new);
+        let cached = Cached {
+            identity: self.msps.deserialize(creator).map(Arc::new),
+            key: Arc::default(),
+        };
         if cache.len() >= IDENTITY_CACHE_MAX {
             cache.clear();
+            self.key_tables.store(0, Ordering::Relaxed);
         }
-        cache.insert(creator.clone(), result.clone());
-        result
+        cache.insert(creator.clone(), cached.clone());
+        cached
+    }
+
+    /// Key tables built since the identity cache was last emptied (for tests and
+    /// metrics).
+    pub fn key_tables(&self) -> usize {
+        self.key_tables.load(Ordering::Relaxed).min(KEY_TABLES_MAX)
     }
 }
 

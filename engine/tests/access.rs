@@ -28,10 +28,13 @@ fn channel() -> ChannelConfig {
 }
 
 fn fabric_signed() -> SignedData {
-    let envelope = Envelope::decode(
-        &std::fs::read(vectors().join("envelopes/envelope_0_size1024.pb")).unwrap()[..],
-    )
-    .unwrap();
+    fabric_signed_file("envelope_0_size1024.pb")
+}
+
+fn fabric_signed_file(name: &str) -> SignedData {
+    let envelope =
+        Envelope::decode(&std::fs::read(vectors().join("envelopes").join(name)).unwrap()[..])
+            .unwrap();
     let payload = Payload::decode(envelope.payload.clone()).unwrap();
     let header = SignatureHeader::decode(payload.header.unwrap().signature_header).unwrap();
     SignedData {
@@ -50,6 +53,44 @@ fn fabric_signed_envelope_may_write_and_read() {
     access
         .check(&fabric_signed(), READERS, BEFORE_EXPIRY)
         .unwrap();
+}
+
+/// A creator that signs often is verified with its key's table from then on; the table
+/// path accepts Fabric's envelopes and refuses the same forgeries as ring's.
+#[test]
+fn frequent_signer_gets_a_key_table_with_the_same_verdicts() {
+    let access = channel().access;
+    for _ in 0..engine::access::KEY_TABLE_AFTER_USES - 1 {
+        access
+            .check(&fabric_signed(), WRITERS, BEFORE_EXPIRY)
+            .unwrap();
+    }
+    assert_eq!(access.key_tables(), 0);
+    access
+        .check(&fabric_signed(), WRITERS, BEFORE_EXPIRY)
+        .unwrap();
+    assert_eq!(access.key_tables(), 1);
+    for name in [
+        "envelope_0_size1024.pb",
+        "envelope_0_size256.pb",
+        "envelope_1_size1024.pb",
+        "envelope_1_size256.pb",
+    ] {
+        access
+            .check(&fabric_signed_file(name), WRITERS, BEFORE_EXPIRY)
+            .unwrap();
+        let mut flipped = fabric_signed_file(name);
+        let mut signature = flipped.signature.to_vec();
+        signature[12] ^= 0x04;
+        flipped.signature = signature.into();
+        let rejection = access.check(&flipped, WRITERS, BEFORE_EXPIRY).unwrap_err();
+        assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
+        let mut twin = fabric_signed_file(name);
+        twin.signature = engine::signature::negate_s(&twin.signature).unwrap().into();
+        let rejection = access.check(&twin, WRITERS, BEFORE_EXPIRY).unwrap_err();
+        assert!(rejection.info.contains("high S"), "{}", rejection.info);
+    }
+    assert_eq!(access.key_tables(), 1, "one creator, one table");
 }
 
 #[test]
