@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "orderer/ab.proto",
     "orderer/configuration.proto",
     "orderer/kafka.proto",
+    "peer/configuration.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

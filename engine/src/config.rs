@@ -1,14 +1,30 @@
 //! The parts of a channel's configuration the ordering engine runs on, read from a
 //! config block (the genesis block first). The block's bytes are never re-encoded.
+//!
+//! [`ChannelTree`] is the whole configuration, typed: every group, value and policy, read
+//! as Fabric's `common/channelconfig` reads it. [`ChannelConfig`] is what the chain needs
+//! to run, with the tree it was read from.
+
+mod application;
+mod block;
+mod consortiums;
+mod entry;
+mod orderer;
+mod org;
+mod policies;
+mod tree;
+
+pub use application::ApplicationConfig;
+pub use block::ConfigBlock;
+pub use consortiums::{ConsortiumConfig, ConsortiumsConfig};
+pub use entry::{Capabilities, Entry, Meta};
+pub use orderer::{ConsensusSpec, ConsensusState, OrdererConfig};
+pub use org::{MSP_TYPE_FABRIC, MSP_TYPE_IDEMIX, MspDefinition, OrgConfig, OrgKind};
+pub use policies::{Policies, PolicyDefinition};
+pub use tree::ChannelTree;
 
 use std::sync::Arc;
 use std::time::Duration;
-
-use orderer_proto::common::{
-    Block, ChannelHeader, ConfigEnvelope, ConfigGroup, Envelope, HeaderType, Payload,
-};
-use orderer_proto::orderer::{BatchSize as BatchSizeValue, BatchTimeout, ConsensusType};
-use prost::Message;
 
 use crate::access::AccessControl;
 use crate::cutter::BatchSize;
@@ -36,36 +52,22 @@ pub struct ChannelConfig {
     pub consensus: Consensus,
     /// The orgs' MSPs and the channel's policies.
     pub access: Arc<AccessControl>,
+    /// The whole configuration, typed.
+    pub tree: Arc<ChannelTree>,
 }
 
 impl ChannelConfig {
     /// Reads the configuration carried by a config block (for example a genesis block).
     pub fn from_block(block_bytes: &[u8]) -> Result<Self, Error> {
-        let block = decode::<Block>(block_bytes, "config block")?;
-        let envelope = block
-            .data
-            .and_then(|data| data.data.into_iter().next())
-            .ok_or_else(|| Error::Config("config block holds no envelope".into()))?;
-        let envelope = decode::<Envelope>(&envelope, "config envelope")?;
-        let payload = decode::<Payload>(&envelope.payload, "config payload")?;
-        let header = payload
-            .header
-            .ok_or_else(|| Error::Config("config payload has no header".into()))?;
-        let channel_header = decode::<ChannelHeader>(&header.channel_header, "channel header")?;
-        if channel_header.r#type != HeaderType::Config as i32 {
-            return Err(Error::Config(format!(
-                "block's envelope has header type {}, not CONFIG",
-                channel_header.r#type
-            )));
-        }
-        let config_envelope = decode::<ConfigEnvelope>(&payload.data, "ConfigEnvelope")?;
-        let config = config_envelope
-            .config
-            .ok_or_else(|| Error::Config("ConfigEnvelope has no config".into()))?;
+        let ConfigBlock {
+            channel_header,
+            config,
+        } = ConfigBlock::decode(block_bytes)?;
         let root = config.channel_group.unwrap_or_default();
-        let orderer = root
-            .groups
-            .get("Orderer")
+        let tree = ChannelTree::from_group(config.sequence, &root)?;
+        let orderer = tree
+            .orderer
+            .as_ref()
             .ok_or_else(|| Error::Config("channel config has no Orderer group".into()))?;
         Ok(Self {
             channel_id: channel_header.channel_id,
@@ -74,24 +76,22 @@ impl ChannelConfig {
             batch_timeout: batch_timeout(orderer)?,
             consensus: consensus(orderer)?,
             access: Arc::new(AccessControl::from_config(&root).map_err(Error::Config)?),
+            tree: Arc::new(tree),
         })
     }
 }
 
-fn decode<M: Message + Default>(bytes: &[u8], what: &'static str) -> Result<M, Error> {
-    M::decode(bytes).map_err(|source| Error::Decode { what, source })
+fn missing(key: &str) -> Error {
+    Error::Config(format!("Orderer group has no {key} value"))
 }
 
-fn value<'g>(group: &'g ConfigGroup, key: &str) -> Result<&'g [u8], Error> {
-    group
-        .values
-        .get(key)
-        .map(|value| &value.value[..])
-        .ok_or_else(|| Error::Config(format!("Orderer group has no {key} value")))
-}
-
-fn batch_size(orderer: &ConfigGroup) -> Result<BatchSize, Error> {
-    let value = decode::<BatchSizeValue>(value(orderer, "BatchSize")?, "BatchSize")?;
+/// The batch size, checked as Fabric's `validateBatchSize` does.
+fn batch_size(orderer: &OrdererConfig) -> Result<BatchSize, Error> {
+    let value = orderer
+        .batch_size
+        .as_ref()
+        .ok_or_else(|| missing("BatchSize"))?
+        .value;
     if value.max_message_count == 0 {
         return Err(Error::Config(
             "BatchSize.MaxMessageCount must be above 0".into(),
@@ -108,25 +108,28 @@ fn batch_size(orderer: &ConfigGroup) -> Result<BatchSize, Error> {
             value.preferred_max_bytes, value.absolute_max_bytes
         )));
     }
-    Ok(BatchSize {
-        max_message_count: value.max_message_count,
-        absolute_max_bytes: value.absolute_max_bytes,
-        preferred_max_bytes: value.preferred_max_bytes,
-    })
+    Ok(value)
 }
 
-fn batch_timeout(orderer: &ConfigGroup) -> Result<Duration, Error> {
-    let value = decode::<BatchTimeout>(value(orderer, "BatchTimeout")?, "BatchTimeout")?;
-    let timeout: GoDuration = value.timeout.parse()?;
-    if timeout.0.is_zero() {
+fn batch_timeout(orderer: &OrdererConfig) -> Result<Duration, Error> {
+    let timeout = orderer
+        .batch_timeout
+        .as_ref()
+        .ok_or_else(|| missing("BatchTimeout"))?
+        .value;
+    if timeout.is_zero() {
         return Err(Error::Config("BatchTimeout must be above 0".into()));
     }
-    Ok(timeout.0)
+    Ok(timeout)
 }
 
-fn consensus(orderer: &ConfigGroup) -> Result<Consensus, Error> {
-    let value = decode::<ConsensusType>(value(orderer, "ConsensusType")?, "ConsensusType")?;
-    match value.r#type.as_str() {
+fn consensus(orderer: &OrdererConfig) -> Result<Consensus, Error> {
+    let spec = &orderer
+        .consensus_type
+        .as_ref()
+        .ok_or_else(|| missing("ConsensusType"))?
+        .value;
+    match spec.kind.as_str() {
         "solo" => Ok(Consensus::Solo),
         other => Err(Error::Config(format!(
             "ConsensusType {other:?} is not supported by this orderer yet (supported: solo)"

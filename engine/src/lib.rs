@@ -5,7 +5,8 @@
 //! - [`block`], [`hash`]: block assembly, data hash and header hash chain.
 //! - [`store`]: the append-only block store (segments, CRC records, torn-tail recovery,
 //!   group commit, read-only maps for Deliver).
-//! - [`config`]: the channel configuration read from config blocks; [`genesis`] makes
+//! - [`config`]: the channel configuration read from config blocks, typed group by
+//!   group ([`config::ChannelTree`]) as Fabric's `channelconfig` reads it; [`genesis`] makes
 //!   genesis blocks in code (the benchmark's embedded default).
 //! - [`envelope`]: the checks Broadcast makes before an envelope is ordered.
 //! - [`chain`]: one channel's chain: the worker thread (cutter and batch timer, pinned to a
@@ -15,7 +16,8 @@
 //! - [`deliver`]: turning a Deliver request into a range of blocks.
 //! - [`msp`]: Fabric's X.509 MSP: identity validation (chain, revocation, OUs, NodeOUs)
 //!   and the principals an identity satisfies; [`policy`]: signature and implicit meta
-//!   policies over the config tree; [`signature`]: ECDSA P-256 verification, low-S;
+//!   policies over the config tree; [`signature`]: ECDSA P-256 verification, low-S, by
+//!   ring or by a creator's precomputed key table;
 //!   [`access`]: Writers/Readers checks on signed envelopes, with an identity cache.
 #![deny(unsafe_code)]
 
