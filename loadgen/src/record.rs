@@ -51,7 +51,7 @@ impl Hardware {
 }
 
 /// The git revision of the checkout this binary was built from, with `-dirty` when it
-/// has uncommitted changes.
+/// has uncommitted changes outside `results/`.
 pub fn git_rev() -> String {
     let repo = env!("CARGO_MANIFEST_DIR");
     let run = |args: &[&str]| {
@@ -67,7 +67,16 @@ pub fn git_rev() -> String {
     let Some(rev) = run(&["rev-parse", "--short=12", "HEAD"]) else {
         return "unknown".into();
     };
-    match run(&["status", "--porcelain", "--untracked-files=no"]) {
+    // Records appended to results/ by earlier runs do not make the code dirty.
+    let status = [
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ":(top)",
+        ":(top,exclude)results",
+    ];
+    match run(&status) {
         Some(changes) if !changes.is_empty() => format!("{rev}-dirty"),
         _ => rev,
     }
