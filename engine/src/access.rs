@@ -26,7 +26,7 @@ use crate::signature;
 pub const IDENTITY_CACHE_MAX: usize = 4096;
 
 /// Verifications by ring before a creator's key table is built: a table costs about as
-/// much as 15 verifications and saves about 60% of each later one.
+/// much as 12 ring verifications and saves about 60% of each later one.
 pub const KEY_TABLE_AFTER_USES: u32 = 16;
 
 /// Key tables (88 KiB each) per channel, counted until the identity cache is emptied.
