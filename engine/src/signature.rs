@@ -46,9 +46,15 @@ pub fn verify_precomputed(
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), SignatureError> {
-    low_s(signature)?;
-    // Encodings ring refuses (non-minimal, long-form) are refused here too, as Invalid.
-    let (r, s) = der::parse_rs(signature).ok_or(SignatureError::Invalid)?;
+    // One strict parse; the lenient precheck runs only to name why a signature that
+    // is not strict DER fails, so both verifiers give the same error.
+    let Some((r, s)) = der::parse_rs(signature) else {
+        low_s(signature)?;
+        return Err(SignatureError::Invalid);
+    };
+    if is_high(&s) {
+        return Err(SignatureError::HighS);
+    }
     let digest = ring::digest::digest(&ring::digest::SHA256, message);
     let digest: &[u8; 32] = digest
         .as_ref()

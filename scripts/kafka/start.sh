@@ -20,7 +20,6 @@ url=tcp://127.0.0.1:$port
 nohup "$bin" broker --listener-url "$url" --advertised-listener-url "$url" \
   --storage-engine memory://tansu/ > "$log" 2>&1 &
 pid=$!
-echo "$pid" > "$dir/run/tansu-$port.pid"
 # Ready when the port accepts connections (about 0.1 s), within 10 s.
 for _ in $(seq 1 100); do
   if ! kill -0 "$pid" 2>/dev/null; then
