@@ -17,6 +17,7 @@ use crate::msp::local::LocalSigner;
 pub const METADATA_SLOTS: usize = 5;
 const SLOT_SIGNATURES: usize = 0;
 const SLOT_LAST_CONFIG: usize = 1;
+const SLOT_ORDERER: usize = 3;
 
 /// What a chain needs to know of its newest block to continue it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,19 @@ pub fn assemble(
     envelopes: Vec<Bytes>,
     signer: Option<&LocalSigner>,
 ) -> Result<AssembledBlock, Error> {
+    assemble_with(tip, envelopes, signer, &[])
+}
+
+/// [`assemble`] for a consenter that keeps metadata in its blocks (Kafka's
+/// `KafkaMetadata`): as Fabric's block writer, `consenter_value` goes into the ORDERER
+/// slot as `Metadata{value}`, and that entry's bytes into
+/// `OrdererBlockMetadata.consenter_metadata`. Empty writes neither (solo).
+pub fn assemble_with(
+    tip: &mut ChainTip,
+    envelopes: Vec<Bytes>,
+    signer: Option<&LocalSigner>,
+    consenter_value: &[u8],
+) -> Result<AssembledBlock, Error> {
     let number = tip.number + 1;
     let data_hash = hash::data_hash(&envelopes);
     let header_asn1 = hash::header_asn1(number, &tip.header_hash, &data_hash);
@@ -56,7 +70,7 @@ pub fn assemble(
         }),
         data: Some(BlockData { data: envelopes }),
         metadata: Some(BlockMetadata {
-            metadata: metadata_slots(tip.last_config, &header_asn1, signer)?,
+            metadata: metadata_slots(tip.last_config, &header_asn1, signer, consenter_value)?,
         }),
     };
     tip.header_hash = Sha256::digest(&header_asn1).into();
@@ -75,11 +89,20 @@ fn metadata_slots(
     last_config: u64,
     header_asn1: &[u8],
     signer: Option<&LocalSigner>,
+    consenter_value: &[u8],
 ) -> Result<Vec<Bytes>, Error> {
     let mut slots = vec![Bytes::new(); METADATA_SLOTS];
+    if !consenter_value.is_empty() {
+        slots[SLOT_ORDERER] = Metadata {
+            value: Bytes::copy_from_slice(consenter_value),
+            signatures: Vec::new(),
+        }
+        .encode_to_vec()
+        .into();
+    }
     let value: Bytes = OrdererBlockMetadata {
         last_config: Some(LastConfig { index: last_config }),
-        consenter_metadata: Bytes::new(),
+        consenter_metadata: slots[SLOT_ORDERER].clone(),
     }
     .encode_to_vec()
     .into();
@@ -127,6 +150,28 @@ pub fn tip_of(block_bytes: &[u8]) -> Result<ChainTip, Error> {
         header_hash: hash::header_hash(header.number, &header.previous_hash, &header.data_hash),
         last_config,
     })
+}
+
+/// The consenter's value kept in a stored block: the ORDERER slot's `Metadata.value`
+/// (Fabric v1.4), else `OrdererBlockMetadata.consenter_metadata` in the SIGNATURES slot
+/// (Fabric v2 reads it there). Empty when the block has none (a genesis or solo block).
+pub fn consenter_value_of(block_bytes: &[u8]) -> Result<Bytes, Error> {
+    let decode = |what, source| Error::Decode { what, source };
+    let block = Block::decode(block_bytes).map_err(|source| decode("stored block", source))?;
+    let slots = block.metadata.unwrap_or_default().metadata;
+    let entry = |slot: usize| slots.get(slot).cloned().unwrap_or_default();
+    let orderer = Metadata::decode(entry(SLOT_ORDERER))
+        .map_err(|source| decode("ORDERER metadata", source))?;
+    if !orderer.value.is_empty() {
+        return Ok(orderer.value);
+    }
+    let signatures = Metadata::decode(entry(SLOT_SIGNATURES))
+        .map_err(|source| decode("SIGNATURES metadata", source))?;
+    let value = OrdererBlockMetadata::decode(signatures.value)
+        .map_err(|source| decode("OrdererBlockMetadata", source))?;
+    let consenter = Metadata::decode(value.consenter_metadata)
+        .map_err(|source| decode("consenter metadata", source))?;
+    Ok(consenter.value)
 }
 
 /// The block with its data left out, as Fabric 2.x sends it for `HEADER_WITH_SIG`
@@ -183,13 +228,37 @@ mod tests {
 
     #[test]
     fn metadata_has_five_slots_with_last_config() {
-        let slots = metadata_slots(0, &[], None).unwrap();
+        let slots = metadata_slots(0, &[], None, &[]).unwrap();
         assert_eq!(slots.len(), METADATA_SLOTS);
         // Metadata{value: OrdererBlockMetadata{last_config: LastConfig{}}}, as Fabric writes it.
         assert_eq!(&slots[SLOT_SIGNATURES][..], &[0x0a, 0x02, 0x0a, 0x00]);
         assert!(slots[SLOT_LAST_CONFIG].is_empty());
         assert!(slots[2..].iter().all(Bytes::is_empty));
-        let slots = metadata_slots(3, &[], None).unwrap();
+        let slots = metadata_slots(3, &[], None, &[]).unwrap();
         assert_eq!(&slots[SLOT_LAST_CONFIG][..], &[0x0a, 0x02, 0x08, 0x03]);
+    }
+
+    #[test]
+    fn consenter_value_goes_to_the_orderer_slot_and_the_signed_value() {
+        let mut tip = ChainTip {
+            number: 0,
+            header_hash: [1; 32],
+            last_config: 0,
+        };
+        let value = [0x08, 0x2a]; // KafkaMetadata{last_offset_persisted: 42}
+        let block = assemble_with(&mut tip, vec![Bytes::from_static(b"a")], None, &value).unwrap();
+        let slots = Block::decode(block.bytes.clone())
+            .unwrap()
+            .metadata
+            .unwrap()
+            .metadata;
+        // Metadata{value}, as Fabric v1.4's block writer puts it in the ORDERER slot.
+        assert_eq!(&slots[SLOT_ORDERER][..], &[0x0a, 0x02, 0x08, 0x2a]);
+        let signed = Metadata::decode(slots[SLOT_SIGNATURES].clone()).unwrap();
+        let orderer = OrdererBlockMetadata::decode(signed.value).unwrap();
+        assert_eq!(orderer.consenter_metadata, slots[SLOT_ORDERER]);
+        assert_eq!(&consenter_value_of(&block.bytes).unwrap()[..], &value);
+        let plain = assemble(&mut tip, vec![Bytes::from_static(b"b")], None).unwrap();
+        assert!(consenter_value_of(&plain.bytes).unwrap().is_empty());
     }
 }

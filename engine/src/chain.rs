@@ -8,6 +8,9 @@
 //! ```
 //! The writer syncs while the worker cuts the next blocks, so blocks that become ready
 //! during one `fdatasync` share the next one.
+//!
+//! A Kafka channel has the same writer, but Broadcast produces to the channel's topic
+//! instead of the queue and the worker is [`crate::kafka`]'s, reading the partition.
 
 mod worker;
 mod writer;
@@ -23,10 +26,14 @@ use crossbeam_channel::{SendTimeoutError, Sender, TrySendError};
 use tracing::info;
 
 use crate::block;
-use crate::config::ChannelConfig;
+use crate::config::{ChannelConfig, Consensus};
 use crate::cutter::Message;
 use crate::error::Error;
+use crate::kafka::{self, KafkaOptions, Producer};
 use crate::store::{BlockStore, StoreOptions, StoreReader};
+
+/// Pause between tries while a Kafka producer's queue is full.
+const KAFKA_FULL_PAUSE: Duration = Duration::from_millis(2);
 
 /// Tuning of a chain. Every bound protects memory under overload.
 #[derive(Debug, Clone)]
@@ -42,6 +49,8 @@ pub struct ChainOptions {
     pub store: StoreOptions,
     /// The local MSP identity that signs blocks; `None` leaves them unsigned.
     pub signer: Option<Arc<crate::msp::local::LocalSigner>>,
+    /// How Kafka channels reach their cluster.
+    pub kafka: KafkaOptions,
 }
 
 impl Default for ChainOptions {
@@ -52,6 +61,7 @@ impl Default for ChainOptions {
             core: None,
             store: StoreOptions::default(),
             signer: None,
+            kafka: KafkaOptions::default(),
         }
     }
 }
@@ -63,11 +73,56 @@ pub enum SubmitError {
     Full(Message),
     /// The chain stopped (shutdown, or a storage failure).
     Halted,
+    /// The chain cannot order now (its Kafka cluster is unreachable or the consenter has
+    /// not started yet); the string says why.
+    Unavailable(String),
+}
+
+/// An envelope the chain took.
+#[derive(Debug)]
+pub enum Accepted {
+    /// In the solo queue: Fabric answers SUCCESS at this point.
+    Queued,
+    /// Written to the channel's Kafka topic once this acknowledgement arrives.
+    Producing(kafka::Ack),
+}
+
+impl Accepted {
+    /// Waits until the envelope is as safe as this consensus makes it: at once for
+    /// solo; for Kafka, until the broker acknowledged the write (or gave up, after
+    /// `Kafka.Retry.NetworkTimeouts.WriteTimeout`).
+    pub async fn acknowledged(self) -> Result<(), SubmitError> {
+        match self {
+            Self::Queued => Ok(()),
+            Self::Producing(ack) => match ack.await {
+                Ok(Ok(_offset)) => Ok(()),
+                Ok(Err(why)) => Err(SubmitError::Unavailable(format!(
+                    "Kafka did not acknowledge the envelope: {why}"
+                ))),
+                Err(_) => Err(SubmitError::Halted),
+            },
+        }
+    }
+}
+
+/// How envelopes reach the worker.
+#[derive(Debug)]
+enum Ingress {
+    /// Through the chain's queue.
+    Solo,
+    /// Through the channel's topic.
+    Kafka {
+        producer: Arc<Producer>,
+        /// Whether the consenter has started (CONNECT posted, partition read).
+        ready: Arc<AtomicBool>,
+        /// The config sequence envelopes are validated against.
+        sequence: u64,
+    },
 }
 
 /// What the worker receives.
 #[derive(Debug)]
-enum Input {
+pub(crate) enum Input {
     Message(Message),
     /// Cut what is pending, store it and stop.
     Stop,
@@ -78,6 +133,7 @@ enum Input {
 pub struct Chain {
     config: ChannelConfig,
     sender: Sender<Input>,
+    ingress: Ingress,
     reader: StoreReader,
     halted: Arc<AtomicBool>,
     threads: std::sync::Mutex<Vec<JoinHandle<()>>>,
@@ -109,15 +165,38 @@ impl Chain {
         let halted = Arc::new(AtomicBool::new(false));
         let (sender, inputs) = crossbeam_channel::bounded(options.queue_depth_max);
         let (block_sender, blocks) = crossbeam_channel::bounded(options.blocks_in_flight_max);
-        let worker = worker::Worker {
-            channel_id: config.channel_id.clone(),
-            cutter: crate::cutter::BlockCutter::new(config.batch_size),
-            batch_timeout: config.batch_timeout,
-            tip,
-            inputs,
-            blocks: block_sender,
-            core: options.core,
-            signer: options.signer.clone(),
+        let cutter = crate::cutter::BlockCutter::new(config.batch_size);
+        let name = format!("chain-{}", config.channel_id);
+        let (worker, ingress) = match &config.consensus {
+            Consensus::Solo => {
+                let worker = worker::Worker {
+                    channel_id: config.channel_id.clone(),
+                    cutter,
+                    batch_timeout: config.batch_timeout,
+                    tip,
+                    inputs,
+                    blocks: block_sender,
+                    core: options.core,
+                    signer: options.signer.clone(),
+                };
+                (spawn(name, move || worker.run())?, Ingress::Solo)
+            }
+            Consensus::Kafka { brokers } => {
+                let (worker, ingress) = kafka_worker(
+                    &config,
+                    brokers,
+                    &reader,
+                    KafkaParts {
+                        cutter,
+                        tip,
+                        inputs,
+                        blocks: block_sender,
+                        halted: Arc::clone(&halted),
+                    },
+                    &options,
+                )?;
+                (spawn(name, move || worker.run())?, ingress)
+            }
         };
         let writer = writer::Writer {
             channel_id: config.channel_id.clone(),
@@ -126,12 +205,13 @@ impl Chain {
             halted: Arc::clone(&halted),
         };
         let threads = vec![
-            spawn(format!("chain-{}", config.channel_id), move || worker.run())?,
+            worker,
             spawn(format!("store-{}", config.channel_id), move || writer.run())?,
         ];
         Ok(Self {
             config,
             sender,
+            ingress,
             reader,
             halted,
             threads: std::sync::Mutex::new(threads),
@@ -148,38 +228,96 @@ impl Chain {
         &self.reader
     }
 
+    /// Whether the chain takes envelopes: always for solo; for Kafka once the consenter
+    /// has posted CONNECT and reads the partition.
+    pub fn is_ready(&self) -> bool {
+        match &self.ingress {
+            Ingress::Solo => true,
+            Ingress::Kafka { ready, .. } => ready.load(Ordering::Acquire),
+        }
+    }
+
     /// Whether the chain has stopped ordering.
     pub fn is_halted(&self) -> bool {
         self.halted.load(Ordering::Acquire)
     }
 
-    /// Queues an envelope without waiting.
-    pub fn try_submit(&self, message: Message) -> Result<(), SubmitError> {
+    /// Hands an envelope to the chain without waiting: to the queue (solo) or to the
+    /// producer (Kafka).
+    pub fn try_submit(&self, message: Message) -> Result<Accepted, SubmitError> {
         if self.is_halted() {
             return Err(SubmitError::Halted);
         }
-        self.sender
-            .try_send(Input::Message(message))
-            .map_err(|error| match error {
-                TrySendError::Full(Input::Message(message)) => SubmitError::Full(message),
-                _ => SubmitError::Halted,
-            })
+        match &self.ingress {
+            Ingress::Solo => self
+                .sender
+                .try_send(Input::Message(message))
+                .map(|()| Accepted::Queued)
+                .map_err(|error| match error {
+                    TrySendError::Full(Input::Message(message)) => SubmitError::Full(message),
+                    _ => SubmitError::Halted,
+                }),
+            Ingress::Kafka {
+                producer,
+                ready,
+                sequence,
+            } => {
+                if !ready.load(Ordering::Acquire) {
+                    return Err(SubmitError::Unavailable(format!(
+                        "the Kafka consenter of channel {} has not started yet",
+                        self.config.channel_id
+                    )));
+                }
+                let payload = kafka::message::normal(&message.envelope, *sequence);
+                match producer.send(&payload) {
+                    Ok(ack) => Ok(Accepted::Producing(ack)),
+                    Err(kafka::producer::SendError::Full) => Err(SubmitError::Full(message)),
+                    Err(kafka::producer::SendError::Failed(why)) => {
+                        Err(SubmitError::Unavailable(why))
+                    }
+                }
+            }
+        }
     }
 
-    /// Queues an envelope, waiting up to `timeout` for room. Blocks the calling thread.
-    pub fn submit_timeout(&self, message: Message, timeout: Duration) -> Result<(), SubmitError> {
+    /// Hands an envelope to the chain, waiting up to `timeout` for room. Blocks the
+    /// calling thread.
+    pub fn submit_timeout(
+        &self,
+        message: Message,
+        timeout: Duration,
+    ) -> Result<Accepted, SubmitError> {
         if self.is_halted() {
             return Err(SubmitError::Halted);
         }
-        self.sender
-            .send_timeout(Input::Message(message), timeout)
-            .map_err(|error| match error {
-                SendTimeoutError::Timeout(Input::Message(message)) => SubmitError::Full(message),
-                _ => SubmitError::Halted,
-            })
+        if let Ingress::Solo = self.ingress {
+            return self
+                .sender
+                .send_timeout(Input::Message(message), timeout)
+                .map(|()| Accepted::Queued)
+                .map_err(|error| match error {
+                    SendTimeoutError::Timeout(Input::Message(message)) => {
+                        SubmitError::Full(message)
+                    }
+                    _ => SubmitError::Halted,
+                });
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        let mut message = message;
+        loop {
+            match self.try_submit(message) {
+                Err(SubmitError::Full(back)) if std::time::Instant::now() < deadline => {
+                    message = back;
+                    std::thread::sleep(KAFKA_FULL_PAUSE);
+                }
+                other => return other,
+            }
+        }
     }
 
-    /// Stops taking envelopes, cuts and stores what is pending, and waits for the threads.
+    /// Stops taking envelopes, stores what is cut and waits for the threads. A solo chain
+    /// cuts what is pending first; a Kafka chain leaves it in the partition, where every
+    /// node (this one after a restart too) cuts it alike.
     pub fn shutdown(&self) {
         let _ = self.sender.send(Input::Stop);
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
@@ -188,6 +326,66 @@ impl Chain {
         }
         self.halted.store(true, Ordering::Release);
     }
+}
+
+/// What a Kafka worker shares with the chain that starts it.
+struct KafkaParts {
+    cutter: crate::cutter::BlockCutter,
+    tip: block::ChainTip,
+    inputs: crossbeam_channel::Receiver<Input>,
+    blocks: Sender<block::AssembledBlock>,
+    halted: Arc<AtomicBool>,
+}
+
+/// The worker of a Kafka channel and the ingress Broadcast produces through. The
+/// consenter resumes from the offsets the newest block records.
+fn kafka_worker(
+    config: &ChannelConfig,
+    brokers: &[String],
+    reader: &StoreReader,
+    parts: KafkaParts,
+    options: &ChainOptions,
+) -> Result<(kafka::worker::KafkaWorker, Ingress), Error> {
+    let newest = reader.block(reader.height() - 1)?;
+    let offsets = kafka::message::Offsets::of_block(&newest)?;
+    let bootstrap = options.kafka.bootstrap(brokers);
+    if bootstrap.is_empty() {
+        return Err(Error::Config(format!(
+            "channel {} uses Kafka but names no brokers (KafkaBrokers, or Kafka.Brokers)",
+            config.channel_id
+        )));
+    }
+    let producer = Producer::new(&options.kafka, &bootstrap, &config.channel_id)
+        .map(Arc::new)
+        .map_err(|error| Error::Config(format!("Kafka producer: {error}")))?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let worker = kafka::worker::KafkaWorker {
+        channel_id: config.channel_id.clone(),
+        bootstrap,
+        options: options.kafka.clone(),
+        processor: kafka::processor::Processor::new(
+            parts.cutter,
+            parts.tip.number,
+            offsets,
+            config.sequence,
+        ),
+        offsets,
+        batch_timeout: config.batch_timeout,
+        tip: parts.tip,
+        inputs: parts.inputs,
+        blocks: parts.blocks,
+        core: options.core,
+        signer: options.signer.clone(),
+        producer: Arc::clone(&producer),
+        ready: Arc::clone(&ready),
+        halted: parts.halted,
+    };
+    let ingress = Ingress::Kafka {
+        producer,
+        ready,
+        sequence: config.sequence,
+    };
+    Ok((worker, ingress))
 }
 
 fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, Error> {

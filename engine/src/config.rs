@@ -35,6 +35,13 @@ use crate::error::Error;
 pub enum Consensus {
     /// In-process ordering on one node.
     Solo,
+    /// Fabric's Kafka consenter: every node produces to the channel's one-partition topic
+    /// and cuts blocks from it.
+    Kafka {
+        /// `Orderer/KafkaBrokers`: bootstrap addresses (the node's `Kafka.Brokers`
+        /// setting, when given, replaces them).
+        brokers: Vec<String>,
+    },
 }
 
 /// A channel's ordering parameters and access control.
@@ -131,8 +138,16 @@ fn consensus(orderer: &OrdererConfig) -> Result<Consensus, Error> {
         .value;
     match spec.kind.as_str() {
         "solo" => Ok(Consensus::Solo),
+        "kafka" => {
+            let brokers = orderer
+                .kafka_brokers
+                .as_ref()
+                .map(|entry| entry.value.clone())
+                .unwrap_or_default();
+            Ok(Consensus::Kafka { brokers })
+        }
         other => Err(Error::Config(format!(
-            "ConsensusType {other:?} is not supported by this orderer yet (supported: solo)"
+            "ConsensusType {other:?} is not supported by this orderer yet (supported: solo, kafka)"
         ))),
     }
 }

@@ -15,7 +15,9 @@ use orderer_proto::common::{
     Block, BlockData, BlockHeader, BlockMetadata, ChannelHeader, Config, ConfigEnvelope,
     ConfigGroup, ConfigValue, Envelope, Header, HeaderType, Payload,
 };
-use orderer_proto::orderer::{BatchSize as BatchSizeValue, BatchTimeout, ConsensusType};
+use orderer_proto::orderer::{
+    BatchSize as BatchSizeValue, BatchTimeout, ConsensusType, KafkaBrokers,
+};
 use prost::Message;
 
 use self::policies::{ADMINS, implicit_meta, implicit_meta_set, org_set};
@@ -31,6 +33,8 @@ pub struct GenesisSpec {
     pub channel_id: String,
     /// `ConsensusType.type`, e.g. `solo`.
     pub consensus: String,
+    /// `KafkaBrokers`, written when not empty.
+    pub kafka_brokers: Vec<String>,
     /// `BatchSize`.
     pub batch_size: BatchSize,
     /// `BatchTimeout`.
@@ -93,17 +97,24 @@ impl GenesisSpec {
             "BlockValidation".into(),
             implicit_meta("Writers", Rule::Any),
         );
+        let mut values = HashMap::from([
+            ("BatchSize".to_string(), value(batch_size.encode_to_vec())),
+            ("BatchTimeout".to_string(), value(timeout.encode_to_vec())),
+            (
+                "ConsensusType".to_string(),
+                value(consensus.encode_to_vec()),
+            ),
+        ]);
+        if !self.kafka_brokers.is_empty() {
+            let brokers = KafkaBrokers {
+                brokers: self.kafka_brokers.clone(),
+            };
+            values.insert("KafkaBrokers".into(), value(brokers.encode_to_vec()));
+        }
         ConfigGroup {
             groups: self.org_groups(),
             policies,
-            values: HashMap::from([
-                ("BatchSize".to_string(), value(batch_size.encode_to_vec())),
-                ("BatchTimeout".to_string(), value(timeout.encode_to_vec())),
-                (
-                    "ConsensusType".to_string(),
-                    value(consensus.encode_to_vec()),
-                ),
-            ]),
+            values,
             mod_policy: ADMINS.into(),
             ..ConfigGroup::default()
         }
@@ -186,6 +197,7 @@ mod tests {
         let spec = GenesisSpec {
             channel_id: "bench".into(),
             consensus: "solo".into(),
+            kafka_brokers: Vec::new(),
             batch_size: BatchSize {
                 max_message_count: 10,
                 absolute_max_bytes: 1000,

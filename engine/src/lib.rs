@@ -11,6 +11,8 @@
 //! - [`envelope`]: the checks Broadcast makes before an envelope is ordered.
 //! - [`chain`]: one channel's chain: the worker thread (cutter and batch timer, pinned to a
 //!   core) and the writer thread (append, group commit, publish height).
+//! - [`kafka`]: Fabric's Kafka consenter: produce to the channel's one-partition topic,
+//!   cut blocks from it in offset order on the chain's worker.
 //! - [`registrar`]: the channels of this orderer, bootstrapped from a genesis block or
 //!   reopened from the ledger.
 //! - [`deliver`]: turning a Deliver request into a range of blocks.
@@ -31,6 +33,7 @@ pub mod envelope;
 pub mod error;
 pub mod genesis;
 pub mod hash;
+pub mod kafka;
 pub mod msp;
 pub mod policy;
 pub mod registrar;

@@ -5,9 +5,6 @@
 //! them back in order with consecutive offsets.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/kafka.rs"]
-mod kafka;
-
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -117,7 +114,7 @@ fn consume_from(bootstrap: &str, topic: &str, start: i64) -> Vec<(i64, String)> 
 
 #[test]
 fn one_partition_topic_round_trips_in_offset_order() {
-    let broker = kafka::Broker::start();
+    let broker = loadgen::kafka::Broker::start().unwrap();
     let topic = format!("broker-test-{}", std::process::id());
     create_topic(&broker.bootstrap, &topic);
 

@@ -6,6 +6,7 @@
 //!   bytes the orderer sent.
 //! - [`msp`]: a signing identity from a Fabric MSP directory (ECDSA P-256, low-S).
 //! - [`ca`]: a development CA that issues identities and writes MSP directories.
+//! - [`kafka`]: the Kafka broker of a Kafka run (the named cluster or a local one).
 //! - [`workload`], [`run`]: a run's parameters and the run itself: broadcast streams paced
 //!   open or closed loop, Deliver clients matching every envelope by its [`tag`].
 //! - [`report`], [`record`]: percentiles, the summary table, the JSON record in `results/`.
@@ -15,6 +16,7 @@ pub mod args;
 pub mod ca;
 pub mod client;
 pub mod envelope;
+pub mod kafka;
 pub mod msp;
 pub mod plot;
 pub mod record;

@@ -24,7 +24,10 @@ use crate::error::Error;
 pub struct BenchmarkArgs {
     #[command(flatten)]
     pub workload: WorkloadArgs,
-    /// Consensus of the channels (only solo so far).
+    /// Consensus of the channels: `solo`, or `kafka` (which runs solo first with the
+    /// same workload, so both are recorded in one run and compared as a ratio). Kafka
+    /// uses the cluster `KAFKA_BROKERS` names, or else starts a local broker with
+    /// `scripts/kafka/start.sh` (and stops it after).
     #[arg(long, default_value = "solo")]
     pub consensus: String,
     /// BatchSize.MaxMessageCount.
@@ -103,10 +106,18 @@ pub struct BenchmarkParams<'a, W: Serialize> {
 }
 
 impl BenchmarkArgs {
-    fn orderer_params(&self) -> OrdererParams {
+    /// The consensus types this run measures, in order.
+    fn consensus_runs(&self) -> Vec<&'static str> {
+        match self.consensus.as_str() {
+            "kafka" => vec!["solo", "kafka"],
+            _ => vec!["solo"],
+        }
+    }
+
+    fn orderer_params(&self, consensus: &str) -> OrdererParams {
         OrdererParams {
             mode: "in-process",
-            consensus: self.consensus.clone(),
+            consensus: consensus.into(),
             max_message_count: self.max_message_count,
             preferred_max_bytes: self.preferred_max_bytes,
             absolute_max_bytes: self.absolute_max_bytes,
@@ -119,48 +130,75 @@ impl BenchmarkArgs {
 
 /// Runs the benchmark; `Ok(false)` when an envelope was rejected or never delivered.
 pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
-    let orderer = InProcess::start(&args).await?;
-    let clean = if args.sweep {
-        sweep::run(&args, &orderer).await?
-    } else {
-        let cpu_before = cpu::orderer_cpu_ns();
-        let report = run_once(&args, &orderer, None).await?;
-        let orderer_cpu_s = cpu::orderer_cpu_ns()
-            .zip(cpu_before)
-            .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
-        let figures = BenchmarkFigures {
-            run: &report.figures,
-            orderer_cpu_s,
-            tx_per_orderer_cpu_s: orderer_cpu_s
-                .filter(|seconds| *seconds > 0.0)
-                .map(|seconds| report.figures.delivered_tx as f64 / seconds),
-        };
-        println!("{report}");
-        if let (Some(seconds), Some(per_second)) =
-            (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s)
-        {
-            println!(
-                "orderer CPU: {seconds:.2} s, {per_second:.0} tx delivered per orderer CPU-second (verify: {})",
-                !args.no_verify
-            );
+    if !matches!(args.consensus.as_str(), "solo" | "kafka") {
+        return Err(Error::Config(format!(
+            "--consensus {:?}: solo or kafka",
+            args.consensus
+        )));
+    }
+    let mut clean = true;
+    let mut delivered_tps = Vec::new();
+    for consensus in args.consensus_runs() {
+        println!("== consensus {consensus}");
+        let orderer = InProcess::start(&args, consensus).await?;
+        if args.sweep {
+            clean &= sweep::run(&args, &orderer, consensus).await?;
+        } else {
+            let report = measure(&args, &orderer, consensus).await?;
+            delivered_tps.push((consensus, report.figures.throughput_delivered_tps));
+            clean &= report.is_clean();
         }
-        if !args.no_record {
-            let path = args
-                .results
-                .clone()
-                .unwrap_or_else(|| results_dir().join("benchmark.ndjson"));
-            let orderer_params = args.orderer_params();
-            let params = BenchmarkParams {
-                orderer: &orderer_params,
-                workload: &report.params,
-            };
-            Record::new("benchmark", params, &figures).append_to(&path)?;
-            println!("record appended to {}", path.display());
-        }
-        report.is_clean()
-    };
-    orderer.stop().await?;
+        orderer.stop().await?;
+    }
+    if let [(_, solo), (other, tps)] = delivered_tps[..] {
+        println!(
+            "{other} delivered {tps:.0} tx/s, {:.0}% of solo's {solo:.0} tx/s in this run",
+            100.0 * tps / solo
+        );
+    }
     Ok(clean)
+}
+
+/// One measured run against `orderer`, printed and recorded.
+async fn measure(
+    args: &BenchmarkArgs,
+    orderer: &InProcess,
+    consensus: &str,
+) -> Result<Report, Error> {
+    let cpu_before = cpu::orderer_cpu_ns();
+    let report = run_once(args, orderer, None).await?;
+    let orderer_cpu_s = cpu::orderer_cpu_ns()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
+    let figures = BenchmarkFigures {
+        run: &report.figures,
+        orderer_cpu_s,
+        tx_per_orderer_cpu_s: orderer_cpu_s
+            .filter(|seconds| *seconds > 0.0)
+            .map(|seconds| report.figures.delivered_tx as f64 / seconds),
+    };
+    println!("{report}");
+    if let (Some(seconds), Some(per_second)) = (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s)
+    {
+        println!(
+            "orderer CPU: {seconds:.2} s, {per_second:.0} tx delivered per orderer CPU-second (verify: {})",
+            !args.no_verify
+        );
+    }
+    if !args.no_record {
+        let path = args
+            .results
+            .clone()
+            .unwrap_or_else(|| results_dir().join("benchmark.ndjson"));
+        let orderer_params = args.orderer_params(consensus);
+        let params = BenchmarkParams {
+            orderer: &orderer_params,
+            workload: &report.params,
+        };
+        Record::new("benchmark", params, &figures).append_to(&path)?;
+        println!("record appended to {}", path.display());
+    }
+    Ok(report)
 }
 
 /// One loadgen run against `orderer`, signed by its org's client, with `rate` overriding

@@ -1,6 +1,7 @@
 //! The orderer's configuration, under Fabric's `orderer.yaml` key names. Every key can be
 //! set by an `ORDERER_<SECTION>_<KEY>` environment variable, as in Fabric.
 
+mod kafka;
 mod keys;
 mod yaml;
 
@@ -68,6 +69,8 @@ pub struct Config {
     pub general: General,
     /// `FileLedger`.
     pub file_ledger: FileLedger,
+    /// `Kafka`: how Kafka channels reach their cluster.
+    pub kafka: engine::kafka::KafkaOptions,
 }
 
 impl Default for Config {
@@ -86,6 +89,7 @@ impl Default for Config {
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
             },
+            kafka: engine::kafka::KafkaOptions::default(),
         }
     }
 }
@@ -260,6 +264,7 @@ impl Config {
                 }
                 self.file_ledger.location = PathBuf::from(value);
             }
+            key if key.starts_with("Kafka.") => kafka::set(&mut self.kafka, key, value)?,
             _ => return Err("unknown key".into()),
         }
         Ok(())

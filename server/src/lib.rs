@@ -173,6 +173,7 @@ async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
         ledger_dir: config.file_ledger.location.clone(),
         chain: engine::chain::ChainOptions {
             signer,
+            kafka: config.kafka.clone(),
             ..engine::chain::ChainOptions::default()
         },
     };

@@ -118,31 +118,3 @@ async fn bad_envelopes_get_their_status_and_the_stream_keeps_ordering() {
     assert_eq!(ordered, good);
     orderer.stop().await;
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pipelined_envelopes_are_answered_in_order() {
-    let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
-    let mut client = orderer.client().await;
-    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
-    let mut expected = Vec::new();
-    for index in 0..300u32 {
-        let bad = index % 7 == 3;
-        let bytes = if bad {
-            Bytes::from_static(b"\xff")
-        } else {
-            message(CHANNEL, &index.to_le_bytes())
-        };
-        stream.send(bytes).await.unwrap();
-        expected.push(if bad {
-            Status::BadRequest
-        } else {
-            Status::Success
-        });
-    }
-    for (index, status) in expected.iter().enumerate() {
-        let response = stream.recv().await.unwrap();
-        assert_eq!(response.status, *status as i32, "answer {index}");
-    }
-    orderer.stop().await;
-}

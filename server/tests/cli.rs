@@ -20,25 +20,26 @@ fn version_prints_the_version() {
     );
 }
 
-/// Kafka is not implemented yet: a kafka genesis block stops the start with a message
-/// that names the consensus type, and leaves no channel behind.
+/// etcdraft is not implemented: its genesis block stops the start with a message that
+/// names the consensus type, and leaves no channel behind.
 #[test]
 fn unsupported_consensus_type_is_a_clear_startup_error() {
     let ledger = tempfile::tempdir().unwrap();
+    let mut spec = support::genesis_spec("raftchannel", &[]);
+    spec.consensus = "etcdraft".into();
+    let genesis_block = ledger.path().join("raft.block");
+    std::fs::write(&genesis_block, spec.build()).unwrap();
     let output = orderer()
         .arg("start")
         .env("ORDERER_GENERAL_LISTENPORT", "0")
-        .env(
-            "ORDERER_GENERAL_GENESISFILE",
-            support::vectors().join("genesis/v1.4.12/appchannel.kafka.genesis.block"),
-        )
+        .env("ORDERER_GENERAL_GENESISFILE", &genesis_block)
         .env("ORDERER_FILELEDGER_LOCATION", ledger.path())
         .output()
         .unwrap();
     assert!(!output.status.success());
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(
-        text.contains("ConsensusType \"kafka\" is not supported"),
+        text.contains("ConsensusType \"etcdraft\" is not supported"),
         "{text}"
     );
     let chains = std::fs::read_dir(ledger.path().join("chains"))

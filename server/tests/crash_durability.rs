@@ -8,70 +8,15 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use bytes::Bytes;
 use loadgen::client::{self, BroadcastStream, DeliverStream};
 use loadgen::envelope::Seek;
 use orderer_proto::raw::DeliverFrame;
+use support::process::spawn_orderer;
 use support::*;
 
 const KILLS: usize = 3;
 const BLOCKS_BEFORE_KILL: usize = 6;
-
-struct Process {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Process {
-    /// A failing test leaves no orderer behind.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `orderer start` on a free loopback port and waits for its listening line.
-fn spawn_orderer(ledger: &Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orderer"))
-        .arg("start")
-        .env("ORDERER_GENERAL_LISTENADDRESS", "127.0.0.1")
-        .env("ORDERER_GENERAL_LISTENPORT", "0")
-        .env("ORDERER_GENERAL_BOOTSTRAPFILE", genesis())
-        .env("ORDERER_GENERAL_LOCALMSPDIR", orderer_msp_dir())
-        .env("ORDERER_GENERAL_LOCALMSPID", ORG)
-        .env("ORDERER_FILELEDGER_LOCATION", ledger)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (found, address) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("listening on ") {
-                let rest = &line[at + "listening on ".len()..];
-                let _ = found.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
-        }
-    });
-    let address = address
-        .recv_timeout(Duration::from_secs(30))
-        .expect("orderer did not start");
-    Process {
-        child,
-        endpoint: format!("http://{address}"),
-    }
-}
 
 /// Broadcasts 1 KiB envelopes until the stream breaks.
 async fn load(endpoint: String) {

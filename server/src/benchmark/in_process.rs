@@ -31,8 +31,13 @@ struct Network {
 }
 
 impl Network {
-    /// One org of a fresh CA; a genesis block per channel of the flags.
-    fn make(args: &BenchmarkArgs) -> Result<Self, Error> {
+    /// One org of a fresh CA; a genesis block per channel of the flags, ordered by
+    /// `consensus` (Kafka channels name `kafka_brokers`).
+    fn make(
+        args: &BenchmarkArgs,
+        consensus: &str,
+        kafka_brokers: &[String],
+    ) -> Result<Self, Error> {
         let ca = DevCa::generate(ORG)?;
         let admin = ca.issue("admin", &["admin"])?;
         let client = Arc::new(ca.issue("client", &["client"])?.signer()?);
@@ -48,7 +53,8 @@ impl Network {
             .map(|channel_id| {
                 GenesisSpec {
                     channel_id: channel_id.clone(),
-                    consensus: args.consensus.clone(),
+                    consensus: consensus.into(),
+                    kafka_brokers: kafka_brokers.to_vec(),
                     batch_size: BatchSize {
                         max_message_count: args.max_message_count,
                         absolute_max_bytes: args.absolute_max_bytes,
@@ -79,6 +85,48 @@ pub(super) struct InProcess {
     task: tokio::task::JoinHandle<Result<(), Error>>,
     runtime: tokio::runtime::Runtime,
     _ledger: tempfile::TempDir,
+    /// The Kafka broker this run started (stopped when dropped), for `kafka`.
+    _broker: Option<loadgen::kafka::Broker>,
+}
+
+/// How long Kafka channels may take to post CONNECT and start reading.
+const KAFKA_START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The broker a `consensus` run needs (none for solo) and the Kafka options to reach it.
+fn broker_for(
+    consensus: &str,
+) -> Result<(Option<loadgen::kafka::Broker>, engine::kafka::KafkaOptions), Error> {
+    let mut kafka = engine::kafka::KafkaOptions::default();
+    let broker = match consensus {
+        "solo" => None,
+        "kafka" => {
+            let broker = loadgen::kafka::Broker::start().map_err(Error::Config)?;
+            if broker.pid.is_some() {
+                kafka.replication_factor = 1; // one local broker
+            }
+            Some(broker)
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "--consensus {other:?}: solo or kafka"
+            )));
+        }
+    };
+    Ok((broker, kafka))
+}
+
+/// Waits for every chain to take envelopes (Kafka: CONNECT posted, partition read).
+async fn wait_until_ready(registrar: &Registrar) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    while !registrar.chains().all(|chain| chain.is_ready()) {
+        if started.elapsed() > KAFKA_START_TIMEOUT {
+            return Err(Error::Config(format!(
+                "the Kafka consenters did not start within {KAFKA_START_TIMEOUT:?}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 fn io(action: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -89,23 +137,25 @@ fn io(action: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 impl InProcess {
-    pub async fn start(args: &BenchmarkArgs) -> Result<Self, Error> {
-        if args.consensus != "solo" {
-            return Err(Error::Config(format!(
-                "--consensus {:?}: only solo is supported so far",
-                args.consensus
-            )));
-        }
+    /// An orderer whose channels use `consensus`: `solo`, or `kafka` on the cluster
+    /// `KAFKA_BROKERS` names or else a local broker started by `scripts/kafka/start.sh`.
+    pub async fn start(args: &BenchmarkArgs, consensus: &str) -> Result<Self, Error> {
+        let (broker, kafka) = broker_for(consensus)?;
+        let brokers: Vec<String> = broker
+            .iter()
+            .flat_map(|b| b.bootstrap.split(',').map(str::to_string))
+            .collect();
         let Network {
             genesis,
             signer,
             client,
-        } = Network::make(args)?;
+        } = Network::make(args, consensus, &brokers)?;
         let ledger = tempfile::tempdir().map_err(io("create a temporary ledger"))?;
         let options = RegistrarOptions {
             ledger_dir: ledger.path().to_path_buf(),
             chain: ChainOptions {
                 signer: Some(Arc::new(signer)),
+                kafka,
                 ..ChainOptions::default()
             },
         };
@@ -118,6 +168,7 @@ impl InProcess {
             .spawn_blocking(move || Registrar::open(&options, genesis))
             .await
             .map_err(|e| Error::Config(format!("opening the ledger failed: {e}")))??;
+        wait_until_ready(&registrar).await?;
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
         listener
@@ -148,6 +199,7 @@ impl InProcess {
             task,
             runtime,
             _ledger: ledger,
+            _broker: broker,
         })
     }
 

@@ -24,7 +24,11 @@ struct SweepParams<'a, W: Serialize> {
     benchmark: BenchmarkParams<'a, W>,
 }
 
-pub(super) async fn run(args: &BenchmarkArgs, orderer: &InProcess) -> Result<bool, Error> {
+pub(super) async fn run(
+    args: &BenchmarkArgs,
+    orderer: &InProcess,
+    consensus: &str,
+) -> Result<bool, Error> {
     let saturation = run_once(args, orderer, None).await?;
     let saturation_tps = saturation.figures.throughput_steady_tps;
     println!("saturation (closed loop): {saturation_tps:.0} tx/s delivered");
@@ -37,7 +41,7 @@ pub(super) async fn run(args: &BenchmarkArgs, orderer: &InProcess) -> Result<boo
         .results
         .clone()
         .unwrap_or_else(|| results_dir().join("sweep.ndjson"));
-    let orderer_params = args.orderer_params();
+    let orderer_params = args.orderer_params(consensus);
     let mut clean = saturation.is_clean();
     for (step, fraction) in STEPS.iter().enumerate() {
         let rate = (saturation_tps * fraction).round();

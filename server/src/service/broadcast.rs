@@ -3,13 +3,16 @@
 //!
 //! Envelopes of one stream are checked concurrently on the verify pool (up to
 //! [`CHECKS_IN_FLIGHT_MAX`] at once) but enqueued and answered in the order they arrived,
-//! so a client's envelopes keep their order in the chain.
+//! so a client's envelopes keep their order in the chain. Under Kafka an envelope is
+//! answered when the broker acknowledged its write; up to [`ACKS_IN_FLIGHT_MAX`] writes
+//! of one stream wait for that at once, so a stream is not held to one broker round
+//! trip per envelope.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::access::WRITERS;
-use engine::chain::{Chain, SubmitError};
+use engine::chain::{Accepted, Chain, SubmitError};
 use engine::cutter::Message;
 use engine::envelope::{self, Rejection};
 use engine::registrar::Registrar;
@@ -30,6 +33,12 @@ const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Envelopes of one stream being checked at once.
 pub const CHECKS_IN_FLIGHT_MAX: usize = 128;
+
+/// Envelopes of one stream taken by their chain but not yet answered (Kafka: waiting
+/// for the broker's acknowledgement).
+pub const ACKS_IN_FLIGHT_MAX: usize = 1024;
+
+type Answer = std::pin::Pin<Box<dyn std::future::Future<Output = BroadcastResponse> + Send>>;
 
 pub(super) struct Handler {
     registrar: Arc<Registrar>,
@@ -58,15 +67,19 @@ impl Handler {
         responses: mpsc::Sender<Result<BroadcastResponse, Status>>,
     ) {
         let mut in_flight = FuturesOrdered::new();
+        let mut answers: FuturesOrdered<Answer> = FuturesOrdered::new();
         let mut reading = true;
         loop {
-            if !reading && in_flight.is_empty() {
+            if !reading && in_flight.is_empty() && answers.is_empty() {
                 break;
             }
-            let checked = tokio::select! {
-                // Answer what is ready before reading more.
+            let event = tokio::select! {
+                // Answer what is ready, then hand checked envelopes on, then read more.
                 biased;
-                Some(checked) = in_flight.next() => checked,
+                Some(response) = answers.next() => Event::Answer(response),
+                Some(checked) = in_flight.next(), if answers.len() < ACKS_IN_FLIGHT_MAX => {
+                    Event::Checked(checked)
+                }
                 next = inbound.message(), if reading && in_flight.len() < CHECKS_IN_FLIGHT_MAX => {
                     match next {
                         Ok(Some(raw)) => in_flight.push_back(check(
@@ -85,25 +98,55 @@ impl Handler {
                 _ = self.stopping.wait_for(|stopping| *stopping) => break,
                 else => break,
             };
-            let response = match checked {
-                Ok(checked) => enqueue(checked).await,
-                Err(rejection) => Err(rejection),
-            };
-            let response = match response {
-                Ok(()) => BroadcastResponse {
-                    status: FabricStatus::Success as i32,
-                    info: String::new(),
-                },
-                Err(rejection) => BroadcastResponse {
-                    status: rejection.status as i32,
-                    info: rejection.info,
-                },
-            };
-            if responses.send(Ok(response)).await.is_err() {
-                break;
+            match event {
+                Event::Answer(response) => {
+                    if responses.send(Ok(response)).await.is_err() {
+                        break;
+                    }
+                }
+                Event::Checked(Ok(checked)) => answers.push_back(answer(enqueue(checked).await)),
+                Event::Checked(Err(rejection)) => {
+                    answers.push_back(Box::pin(std::future::ready(response(Err(rejection)))));
+                }
             }
         }
     }
+}
+
+/// What the stream's loop does next.
+enum Event {
+    /// Send this answer.
+    Answer(BroadcastResponse),
+    /// Hand this envelope to its chain (or answer its rejection).
+    Checked(Result<Checked, Rejection>),
+}
+
+fn response(result: Result<(), Rejection>) -> BroadcastResponse {
+    match result {
+        Ok(()) => BroadcastResponse {
+            status: FabricStatus::Success as i32,
+            info: String::new(),
+        },
+        Err(rejection) => BroadcastResponse {
+            status: rejection.status as i32,
+            info: rejection.info,
+        },
+    }
+}
+
+/// The answer to an envelope its chain took (or refused): SUCCESS once the chain's
+/// consensus has it (solo: queued; Kafka: acknowledged by the broker).
+fn answer(taken: Result<(Accepted, String), Rejection>) -> Answer {
+    Box::pin(async move {
+        let result = match taken {
+            Ok((accepted, channel_id)) => accepted
+                .acknowledged()
+                .await
+                .map_err(|error| refused(&channel_id, error)),
+            Err(rejection) => Err(rejection),
+        };
+        response(result)
+    })
 }
 
 /// Fabric's filters in Fabric's order: decode (BAD_REQUEST), channel (NOT_FOUND), size
@@ -128,29 +171,33 @@ async fn check(
 }
 
 /// Hands the envelope to its chain, waiting up to [`ENQUEUE_TIMEOUT`] for room.
-async fn enqueue(checked: Checked) -> Result<(), Rejection> {
+async fn enqueue(checked: Checked) -> Result<(Accepted, String), Rejection> {
     let Checked { chain, message } = checked;
-    match chain.try_submit(message) {
-        Ok(()) => Ok(()),
+    let channel_id = chain.config().channel_id.clone();
+    let accepted = match chain.try_submit(message) {
         Err(SubmitError::Full(message)) => {
             let waiting = Arc::clone(&chain);
-            let waited = tokio::task::spawn_blocking(move || {
-                waiting.submit_timeout(message, ENQUEUE_TIMEOUT)
-            })
-            .await;
-            match waited {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(SubmitError::Full(_))) => Err(Rejection::unavailable(format!(
-                    "channel {} is overloaded: its queue stayed full for {ENQUEUE_TIMEOUT:?}",
-                    chain.config().channel_id
-                ))),
-                _ => Err(halted(&chain.config().channel_id)),
-            }
+            tokio::task::spawn_blocking(move || waiting.submit_timeout(message, ENQUEUE_TIMEOUT))
+                .await
+                .unwrap_or(Err(SubmitError::Halted))
         }
-        Err(SubmitError::Halted) => Err(halted(&chain.config().channel_id)),
-    }
+        other => other,
+    };
+    accepted
+        .map(|accepted| (accepted, channel_id.clone()))
+        .map_err(|error| refused(&channel_id, error))
 }
 
-fn halted(channel_id: &str) -> Rejection {
-    Rejection::unavailable(format!("channel {channel_id} is not ordering (halted)"))
+fn refused(channel_id: &str, error: SubmitError) -> Rejection {
+    match error {
+        SubmitError::Full(_) => Rejection::unavailable(format!(
+            "channel {channel_id} is overloaded: its queue stayed full for {ENQUEUE_TIMEOUT:?}"
+        )),
+        SubmitError::Halted => {
+            Rejection::unavailable(format!("channel {channel_id} is not ordering (halted)"))
+        }
+        SubmitError::Unavailable(why) => {
+            Rejection::unavailable(format!("channel {channel_id} cannot order now: {why}"))
+        }
+    }
 }

@@ -23,6 +23,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
+pub mod process;
+
 pub const CHANNEL: &str = "appchannel";
 
 /// `../shared/fabric-vectors`, or `$FABRIC_VECTORS`.
@@ -105,6 +107,7 @@ pub fn genesis_spec(channel_id: &str, orgs: &[OrgSpec]) -> GenesisSpec {
     GenesisSpec {
         channel_id: channel_id.into(),
         consensus: "solo".into(),
+        kafka_brokers: Vec::new(),
         batch_size: BatchSize {
             max_message_count: 500,
             absolute_max_bytes: 10 * 1024 * 1024,
@@ -113,6 +116,21 @@ pub fn genesis_spec(channel_id: &str, orgs: &[OrgSpec]) -> GenesisSpec {
         batch_timeout: Duration::from_secs(2),
         orgs: orgs.to_vec(),
     }
+}
+
+/// A Kafka channel's genesis block with the tests' org, written under the org's
+/// directory. Its `KafkaBrokers` name the sample's hosts, as a block made for a
+/// production network would: the tests point the orderer at their broker with
+/// `Kafka.Brokers`.
+pub fn kafka_genesis(channel_id: &str, max_message_count: u32, batch_timeout: Duration) -> PathBuf {
+    let mut spec = genesis_spec(channel_id, &[org_spec(&org().ca, &org().admin)]);
+    spec.consensus = "kafka".into();
+    spec.kafka_brokers = vec!["kafka0:9092".into(), "kafka1:9092".into()];
+    spec.batch_size.max_message_count = max_message_count;
+    spec.batch_timeout = batch_timeout;
+    let path = org().dir.join(format!("{channel_id}.kafka.block"));
+    std::fs::write(&path, spec.build()).unwrap();
+    path
 }
 
 /// The genesis block of `appchannel` with the tests' org.
@@ -273,6 +291,23 @@ pub async fn fetch_blocks_as(
     let (blocks, status) = deliver.fetch(request).await.unwrap();
     assert_eq!(status, Status::Success);
     blocks
+}
+
+/// Every block of `channel` the orderer at `endpoint` has now, read as the tests' client.
+pub async fn chain_of(endpoint: &str, channel: &str) -> Vec<Block> {
+    let mut client = client::connect(endpoint).await.unwrap();
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let request = envelope::seek_signed(
+        channel,
+        Seek::Oldest,
+        Seek::Newest,
+        false,
+        Some(&org().client),
+    )
+    .unwrap();
+    let (blocks, status) = deliver.fetch(request).await.unwrap();
+    assert_eq!(status, Status::Success);
+    blocks.iter().map(decode_block).collect()
 }
 
 pub fn decode_block(bytes: &Bytes) -> Block {

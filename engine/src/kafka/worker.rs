@@ -1,0 +1,181 @@
+//! The chain worker of a Kafka channel: sets up the topic, posts CONNECT, then reads the
+//! partition from the ledger's last offset and cuts blocks as [`Processor`] says, posting
+//! a time-to-cut when the batch timer expires. Pinned to the chain's core; parks in the
+//! consumer's poll when idle.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use tracing::{error, info, warn};
+
+use super::message::{self, Offsets};
+use super::options::KafkaOptions;
+use super::partition::PartitionReader;
+use super::processor::{Processor, Refusal, Timer};
+use super::producer::{Producer, ensure_topic};
+use crate::block::{self, AssembledBlock, ChainTip};
+use crate::chain::Input;
+use crate::cutter::Batch;
+
+/// The longest the worker waits in one poll, so it sees a stop request promptly.
+const POLL_MAX: Duration = Duration::from_millis(50);
+/// Pause after a consumer error before reading again.
+const ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+pub(crate) struct KafkaWorker {
+    pub channel_id: String,
+    pub bootstrap: String,
+    pub options: KafkaOptions,
+    pub processor: Processor,
+    pub offsets: Offsets,
+    pub batch_timeout: Duration,
+    pub tip: ChainTip,
+    pub inputs: Receiver<Input>,
+    pub blocks: Sender<AssembledBlock>,
+    pub core: Option<core_affinity::CoreId>,
+    pub signer: Option<Arc<crate::msp::local::LocalSigner>>,
+    pub producer: Arc<Producer>,
+    /// Set once CONNECT is posted and the partition is being read: Broadcast may produce.
+    pub ready: Arc<AtomicBool>,
+    /// Set when the worker stops for good on an error.
+    pub halted: Arc<AtomicBool>,
+}
+
+impl KafkaWorker {
+    pub fn run(mut self) {
+        if let Some(core) = self.core
+            && !core_affinity::set_for_current(core)
+        {
+            warn!(channel = %self.channel_id, core = core.id, "could not pin chain worker");
+        }
+        let Some(mut reader) = self.start() else {
+            return;
+        };
+        self.ready.store(true, Ordering::Release);
+        info!(channel = %self.channel_id, from = ?self.offsets.resume_from(), "Kafka consenter started");
+        self.consume(&mut reader);
+        info!(channel = %self.channel_id, gaps = reader.gaps(), "Kafka consenter stopped");
+    }
+
+    /// Fabric's start phase: topic, CONNECT, partition reader, each retried with
+    /// `Kafka.Retry`'s pauses. `None` when stopped or out of retries.
+    fn start(&mut self) -> Option<PartitionReader> {
+        let mut pauses = self.options.retry.pauses();
+        let topic = self.channel_id.clone();
+        loop {
+            let attempt = ensure_topic(&self.options, &self.bootstrap, &topic)
+                .and_then(|()| {
+                    self.producer
+                        .send_and_wait(&message::connect(), self.options.write_timeout)
+                        .map_err(|why| format!("cannot post CONNECT: {why}"))
+                })
+                .and_then(|_| {
+                    PartitionReader::open(
+                        &self.options,
+                        &self.bootstrap,
+                        &topic,
+                        self.offsets.resume_from(),
+                    )
+                    .map_err(|error| format!("cannot read the partition: {error}"))
+                });
+            match attempt {
+                Ok(reader) => return Some(reader),
+                Err(why) => {
+                    let Some(pause) = pauses.next() else {
+                        error!(channel = %self.channel_id, %why, "Kafka consenter gave up starting; chain halted");
+                        self.halted.store(true, Ordering::Release);
+                        return None;
+                    };
+                    warn!(channel = %self.channel_id, bootstrap = %self.bootstrap, %why, ?pause,
+                        "Kafka consenter not started yet; retrying");
+                    match self.inputs.recv_timeout(pause) {
+                        Err(RecvTimeoutError::Timeout) | Ok(Input::Message(_)) => {}
+                        Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    fn consume(&mut self, reader: &mut PartitionReader) {
+        let mut deadline: Option<Instant> = None;
+        loop {
+            match self.inputs.try_recv() {
+                Ok(Input::Stop) | Err(TryRecvError::Disconnected) => return,
+                Ok(Input::Message(_)) | Err(TryRecvError::Empty) => {}
+            }
+            // Writes refused to a fenced producer go out again through a new one, even
+            // when no Broadcast comes to trigger it.
+            self.producer.maintain();
+            let now = Instant::now();
+            if deadline.is_some_and(|at| now >= at) {
+                let next = self.processor.last_cut() + 1;
+                if let Err(error) = self
+                    .producer
+                    .post(&message::time_to_cut(next), "time-to-cut")
+                {
+                    warn!(channel = %self.channel_id, ?error, "could not post time-to-cut");
+                }
+                // Post again if the block is still not cut one timeout later (the post
+                // may have failed); a second time-to-cut for a cut block is stale.
+                deadline = Some(now + self.batch_timeout);
+            }
+            let wait = deadline.map_or(POLL_MAX, |at| {
+                at.saturating_duration_since(now).min(POLL_MAX)
+            });
+            let record = match reader.next(wait) {
+                Ok(Some(record)) => record,
+                Ok(None) => continue,
+                Err(error) => {
+                    warn!(channel = %self.channel_id, %error, "error reading the partition");
+                    std::thread::sleep(ERROR_PAUSE);
+                    continue;
+                }
+            };
+            match self.processor.consume(record.offset, record.value) {
+                Ok(outcome) => {
+                    for (batch, offsets) in outcome.blocks {
+                        if !self.emit(batch, &offsets) {
+                            return;
+                        }
+                    }
+                    match outcome.timer {
+                        Some(Timer::Start) if deadline.is_none() => {
+                            deadline = Some(Instant::now() + self.batch_timeout);
+                        }
+                        Some(Timer::Stop) => deadline = None,
+                        _ => {}
+                    }
+                }
+                Err(Refusal::Skip(why)) => {
+                    warn!(channel = %self.channel_id, %why, "message dropped");
+                }
+                Err(Refusal::Halt(why)) => {
+                    error!(channel = %self.channel_id, %why, "Kafka consenter stopped; chain halted");
+                    self.halted.store(true, Ordering::Release);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Assembles a block recording `offsets` and hands it to the writer; false when the
+    /// chain must stop.
+    fn emit(&mut self, batch: Batch, offsets: &Offsets) -> bool {
+        match block::assemble_with(
+            &mut self.tip,
+            batch,
+            self.signer.as_deref(),
+            &offsets.encode(),
+        ) {
+            Ok(block) => self.blocks.send(block).is_ok(),
+            Err(error) => {
+                error!(channel = %self.channel_id, %error, "cannot assemble a block; chain halted");
+                self.halted.store(true, Ordering::Release);
+                false
+            }
+        }
+    }
+}
