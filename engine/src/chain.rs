@@ -369,7 +369,6 @@ fn kafka_worker(
             offsets,
             config.sequence,
         ),
-        offsets,
         batch_timeout: config.batch_timeout,
         tip: parts.tip,
         inputs: parts.inputs,

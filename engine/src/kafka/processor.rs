@@ -69,6 +69,12 @@ impl Processor {
         self.last_cut
     }
 
+    /// The first offset to read: the one after the newest block's, or `None` for the
+    /// oldest.
+    pub fn resume_from(&self) -> Option<i64> {
+        self.offsets.resume_from()
+    }
+
     /// Whether envelopes wait for a cut.
     pub fn has_pending(&self) -> bool {
         self.cutter.has_pending()

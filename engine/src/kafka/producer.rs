@@ -79,12 +79,21 @@ impl ClientContext for Delivery {}
 
 impl Delivery {
     /// Tells whoever waits for a write that it failed.
-    fn fail(sent: Sent, why: String) {
-        match sent.notify {
+    fn fail(topic: &str, sent: Sent, why: String) {
+        Self::tell(topic, sent.notify, Err(why));
+    }
+
+    /// Tells whoever waits for a write how it went.
+    fn tell(topic: &str, notify: Notify, result: Result<i64, String>) {
+        match notify {
             Notify::Client(sender) => {
-                let _ = sender.send(Err(why));
+                let _ = sender.send(result);
             }
-            Notify::Log(what) => warn!(%why, "could not post {what}"),
+            Notify::Log(what) => {
+                if let Err(why) = result {
+                    warn!(%topic, %why, "could not post {what}");
+                }
+            }
         }
     }
 }
@@ -111,16 +120,7 @@ impl ProducerContext for Delivery {
                 Err(error.to_string())
             }
         };
-        match sent.notify {
-            Notify::Client(sender) => {
-                let _ = sender.send(result);
-            }
-            Notify::Log(what) => {
-                if let Err(error) = result {
-                    warn!(topic = %self.topic, %error, "could not post {what}");
-                }
-            }
-        }
+        Self::tell(&self.topic, sent.notify, result);
     }
 }
 
@@ -216,7 +216,7 @@ impl Producer {
                     .partition(PARTITION)
                     .payload(&resend.payload);
             if let Err((error, record)) = producer.send(record) {
-                Delivery::fail(*record.delivery_opaque, error.to_string());
+                Delivery::fail(&self.topic, *record.delivery_opaque, error.to_string());
             }
         }
     }

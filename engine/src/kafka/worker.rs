@@ -29,7 +29,6 @@ pub(crate) struct KafkaWorker {
     pub bootstrap: String,
     pub options: KafkaOptions,
     pub processor: Processor,
-    pub offsets: Offsets,
     pub batch_timeout: Duration,
     pub tip: ChainTip,
     pub inputs: Receiver<Input>,
@@ -54,7 +53,7 @@ impl KafkaWorker {
             return;
         };
         self.ready.store(true, Ordering::Release);
-        info!(channel = %self.channel_id, from = ?self.offsets.resume_from(), "Kafka consenter started");
+        info!(channel = %self.channel_id, from = ?self.processor.resume_from(), "Kafka consenter started");
         self.consume(&mut reader);
         info!(channel = %self.channel_id, gaps = reader.gaps(), "Kafka consenter stopped");
     }
@@ -76,7 +75,7 @@ impl KafkaWorker {
                         &self.options,
                         &self.bootstrap,
                         &topic,
-                        self.offsets.resume_from(),
+                        self.processor.resume_from(),
                     )
                     .map_err(|error| format!("cannot read the partition: {error}"))
                 });

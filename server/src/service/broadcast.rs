@@ -136,13 +136,13 @@ fn response(result: Result<(), Rejection>) -> BroadcastResponse {
 
 /// The answer to an envelope its chain took (or refused): SUCCESS once the chain's
 /// consensus has it (solo: queued; Kafka: acknowledged by the broker).
-fn answer(taken: Result<(Accepted, String), Rejection>) -> Answer {
+fn answer(taken: Result<(Accepted, Arc<Chain>), Rejection>) -> Answer {
     Box::pin(async move {
         let result = match taken {
-            Ok((accepted, channel_id)) => accepted
+            Ok((accepted, chain)) => accepted
                 .acknowledged()
                 .await
-                .map_err(|error| refused(&channel_id, error)),
+                .map_err(|error| refused(&chain.config().channel_id, error)),
             Err(rejection) => Err(rejection),
         };
         response(result)
@@ -171,9 +171,8 @@ async fn check(
 }
 
 /// Hands the envelope to its chain, waiting up to [`ENQUEUE_TIMEOUT`] for room.
-async fn enqueue(checked: Checked) -> Result<(Accepted, String), Rejection> {
+async fn enqueue(checked: Checked) -> Result<(Accepted, Arc<Chain>), Rejection> {
     let Checked { chain, message } = checked;
-    let channel_id = chain.config().channel_id.clone();
     let accepted = match chain.try_submit(message) {
         Err(SubmitError::Full(message)) => {
             let waiting = Arc::clone(&chain);
@@ -183,9 +182,10 @@ async fn enqueue(checked: Checked) -> Result<(Accepted, String), Rejection> {
         }
         other => other,
     };
-    accepted
-        .map(|accepted| (accepted, channel_id.clone()))
-        .map_err(|error| refused(&channel_id, error))
+    match accepted {
+        Ok(accepted) => Ok((accepted, chain)),
+        Err(error) => Err(refused(&chain.config().channel_id, error)),
+    }
 }
 
 fn refused(channel_id: &str, error: SubmitError) -> Rejection {
