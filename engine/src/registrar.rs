@@ -79,6 +79,12 @@ impl Registrar {
         self.chains.values()
     }
 
+    /// Whether every chain takes envelopes (a Kafka chain does once its consenter has
+    /// started; a solo chain always does).
+    pub fn is_ready(&self) -> bool {
+        self.chains.values().all(|chain| chain.is_ready())
+    }
+
     /// Stops every chain after storing what is pending.
     pub fn shutdown(&self) {
         for chain in self.chains.values() {

@@ -78,7 +78,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             action: format!("bind {address}"),
             source,
         })?;
-    serve_registrar(registrar, listener, shutdown, ServeOptions::default()).await
+    serve_registrar(
+        Arc::new(registrar),
+        listener,
+        shutdown,
+        ServeOptions::default(),
+    )
+    .await
 }
 
 /// Serves on `listener` until `shutdown` resolves; then ends open streams, cuts and
@@ -99,17 +105,16 @@ pub async fn serve_with(
     options: ServeOptions,
 ) -> Result<(), Error> {
     let registrar = open_registrar(&config).await?;
-    serve_registrar(registrar, listener, shutdown, options).await
+    serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
 
 /// Serves the channels of `registrar` on `listener` until `shutdown` resolves.
 pub async fn serve_registrar(
-    registrar: Registrar,
+    registrar: Arc<Registrar>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
     options: ServeOptions,
 ) -> Result<(), Error> {
-    let registrar = Arc::new(registrar);
     let checks = if options.verify {
         let pool = VerifyPool::new(options.verify_threads).map_err(|source| Error::Io {
             action: "start the verify pool".into(),
@@ -147,7 +152,9 @@ pub async fn serve_registrar(
     result.map_err(Error::from)
 }
 
-async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
+/// Opens the ledger of `config` and starts its chains, bootstrapping from
+/// `General.BootstrapFile` when the ledger holds no channel.
+pub async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
     let genesis = match (
         &config.general.bootstrap_method,
         &config.general.bootstrap_file,

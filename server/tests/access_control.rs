@@ -1,6 +1,7 @@
 //! Who may write and read, over real gRPC: Fabric's signed envelopes pass Fabric's own
-//! genesis block's policies; every other way of signing is refused with Fabric's status,
-//! and the stream stays open.
+//! genesis block's policies (on that block as configtxgen made it, solo); on channels of
+//! the tests' own orgs, on solo and on Kafka, every other way of signing is refused with
+//! Fabric's status, and the stream stays open.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -14,12 +15,12 @@ use loadgen::client::{BroadcastStream, DeliverStream};
 use loadgen::envelope::{self, Seek};
 use orderer::ServeOptions;
 use orderer_proto::common::{Envelope, Payload, SignatureHeader, Status};
+use orderer_proto::msp::SerializedIdentity;
 use orderer_proto::raw::DeliverFrame;
 use prost::Message;
+use support::backend::{Backend, generic};
 use support::*;
 
-/// 2028-01-01: after the vectors' sample certificate expired (2027-11-10).
-const AFTER_FABRIC_EXPIRY_UNIX: i64 = 1_830_297_600;
 /// 2030-01-01 and 2032-01-01.
 const YEAR_2030_UNIX: i64 = 1_893_456_000;
 const YEAR_2032_UNIX: i64 = 1_956_528_000;
@@ -66,6 +67,62 @@ async fn expect(
     );
 }
 
+/// Envelopes made from `good` (signed by a member of `msp_id`, for `channel`) that must
+/// be refused FORBIDDEN: each with the case's name.
+fn forgeries(good: &Bytes, channel: &str, msp_id: &str) -> Vec<(&'static str, Bytes)> {
+    let stranger = DevCa::generate(msp_id)
+        .unwrap()
+        .issue("stranger", &["client"])
+        .unwrap()
+        .signer()
+        .unwrap();
+    let unparsable = SerializedIdentity {
+        mspid: msp_id.into(),
+        id_bytes: Bytes::from_static(b"xyz"),
+    };
+    vec![
+        (
+            "flipped signature bit",
+            edited(good, |e| {
+                let mut signature = e.signature.to_vec();
+                signature[12] ^= 0x04;
+                e.signature = signature.into();
+            }),
+        ),
+        (
+            "high-S twin of a valid signature",
+            edited(good, |e| {
+                e.signature = engine::signature::negate_s(&e.signature).unwrap().into();
+            }),
+        ),
+        (
+            "identity from an unknown CA claiming the org",
+            message_by(&stranger, channel, b"forged"),
+        ),
+        (
+            "creator that does not parse",
+            with_creator(good, unparsable.encode_to_vec().into()),
+        ),
+        ("no creator at all", with_creator(good, Bytes::new())),
+    ]
+}
+
+/// Each forgery FORBIDDEN with "permission denied", `good` SUCCESS after each.
+async fn refuse_forgeries(stream: &mut BroadcastStream, good: &Bytes, channel: &str, msp_id: &str) {
+    for (case, envelope) in forgeries(good, channel, msp_id) {
+        expect(
+            stream,
+            case,
+            envelope,
+            Status::Forbidden,
+            "permission denied",
+        )
+        .await;
+        // The stream stays up and still admits the good envelope.
+        expect(stream, case, good.clone(), Status::Success, "").await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fabric_genesis_admits_fabric_signed_envelopes_and_refuses_forgeries() {
     let ledger = tempfile::tempdir().unwrap();
@@ -73,50 +130,7 @@ async fn fabric_genesis_admits_fabric_signed_envelopes_and_refuses_forgeries() {
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let good = fabric_envelope("envelope_0_size1024.pb");
-    let stranger = DevCa::generate("SampleOrg")
-        .unwrap()
-        .issue("stranger", &["client"])
-        .unwrap()
-        .signer()
-        .unwrap();
-    let cases = [
-        (
-            "flipped signature bit",
-            edited(&good, |e| {
-                let mut signature = e.signature.to_vec();
-                signature[12] ^= 0x04;
-                e.signature = signature.into();
-            }),
-            "permission denied",
-        ),
-        (
-            "high-S twin of a valid signature",
-            edited(&good, |e| {
-                e.signature = engine::signature::negate_s(&e.signature).unwrap().into();
-            }),
-            "permission denied",
-        ),
-        (
-            "identity from an unknown CA claiming SampleOrg",
-            message_by(&stranger, CHANNEL, b"forged"),
-            "permission denied",
-        ),
-        (
-            "creator that does not parse",
-            with_creator(&good, Bytes::from_static(b"\x0a\x09SampleOrg\x12\x03xyz")),
-            "permission denied",
-        ),
-        (
-            "no creator at all",
-            with_creator(&good, Bytes::new()),
-            "permission denied",
-        ),
-    ];
-    for (case, envelope, info) in cases {
-        expect(&mut stream, case, envelope, Status::Forbidden, info).await;
-        // The stream stays up and still admits Fabric's envelopes.
-        expect(&mut stream, case, good.clone(), Status::Success, "").await;
-    }
+    refuse_forgeries(&mut stream, &good, CHANNEL, "SampleOrg").await;
     for name in [
         "envelope_0_size256.pb",
         "envelope_1_size256.pb",
@@ -132,25 +146,49 @@ async fn fabric_genesis_admits_fabric_signed_envelopes_and_refuses_forgeries() {
         .await;
     }
     // Only the admitted envelopes were ordered: 5 + 3, cut by the batch timeout.
-    let block = decode_block(&fetch_blocks_as(&mut client, &fabric_signer(), 1, 1).await[0]);
+    let block =
+        decode_block(&fetch_blocks_as(&mut client, &fabric_signer(), CHANNEL, 1, 1).await[0]);
     assert_eq!(block.data.unwrap().data.len(), 8);
     orderer.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_identity_and_missing_header_are_bad_requests() {
+/// The forgeries of [`forgeries`] on a channel of the tests' own org: only the good
+/// envelope, sent after each, is ordered.
+async fn forgeries_are_forbidden_and_the_stream_keeps_ordering(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("forgeries");
     let ledger = tempfile::tempdir().unwrap();
-    let options = ServeOptions {
-        clock: Arc::new(|| AFTER_FABRIC_EXPIRY_UNIX),
-        ..ServeOptions::default()
-    };
-    let mut config = orderer::Config::default();
-    config.general.bootstrap_file = Some(solo_genesis());
-    config.file_ledger.location = ledger.path().to_path_buf();
-    let orderer = TestOrderer::start_with_options(config, options).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
-    let good = fabric_envelope("envelope_0_size1024.pb");
+    let good = message(&channel, b"good");
+    refuse_forgeries(&mut stream, &good, &channel, ORG).await;
+    let (_, envelopes) = ordered(&orderer.endpoint, &channel, 5).await;
+    assert_eq!(envelopes, vec![good; 5]);
+    orderer.stop().await;
+}
+
+/// A writer whose certificate expired (2031) by the orderer's clock (2032) is a bad
+/// request, as is a payload without a header; Deliver answers the expired reader
+/// FORBIDDEN, as Fabric's Deliver does.
+async fn expired_identity_and_missing_header_are_bad_requests(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("expired");
+    let ledger = tempfile::tempdir().unwrap();
+    let options = ServeOptions {
+        clock: Arc::new(|| YEAR_2032_UNIX),
+        ..ServeOptions::default()
+    };
+    let orderer = backend
+        .start_with(ledger.path(), &genesis_block, options)
+        .await;
+    let mut client = orderer.client().await;
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    let expired = org()
+        .ca
+        .issue_until("expired", &["client"], 2031)
+        .unwrap()
+        .signer()
+        .unwrap();
+    let good = message_by(&expired, &channel, b"expired");
     expect(
         &mut stream,
         "expired",
@@ -172,34 +210,26 @@ async fn expired_identity_and_missing_header_are_bad_requests() {
         "no header",
     )
     .await;
-
-    // Deliver answers an expired reader FORBIDDEN, as Fabric's Deliver does.
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
-    let request = envelope::seek_signed(
-        CHANNEL,
-        Seek::Oldest,
-        Seek::Newest,
-        false,
-        Some(&fabric_signer()),
-    )
-    .unwrap();
+    let request =
+        envelope::seek_signed(&channel, Seek::Oldest, Seek::Newest, false, Some(&expired)).unwrap();
     let (blocks, status) = deliver.fetch(request).await.unwrap();
     assert_eq!((blocks.len(), status), (0, Status::Forbidden));
     orderer.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoked_identity_is_forbidden() {
+/// An org whose CRL revokes one of its members: that member is FORBIDDEN to write and
+/// to read, as is an unsigned read; other members are admitted.
+async fn revoked_identity_is_forbidden(backend: &Backend) {
     let ca = DevCa::generate("RevokingOrg").unwrap();
     let admin = ca.issue("admin", &["admin"]).unwrap();
     let member = ca.issue("member", &["client"]).unwrap();
     let revoked = ca.issue("revoked", &["client"]).unwrap();
     let mut org = org_spec(&ca, &admin);
     org.msp_config = ca.msp_config_revoking(&[&admin], &[&revoked]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let genesis_path = dir.path().join("genesis.block");
-    std::fs::write(&genesis_path, genesis_spec(CHANNEL, &[org]).build()).unwrap();
-    let orderer = TestOrderer::start(&dir.path().join("ledger"), Some(genesis_path)).await;
+    let (channel, genesis_block) = backend.channel_with("revoking", |spec| spec.orgs = vec![org]);
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let member = member.signer().unwrap();
@@ -207,7 +237,7 @@ async fn revoked_identity_is_forbidden() {
     expect(
         &mut stream,
         "revoked",
-        message_by(&revoked, CHANNEL, b"revoked"),
+        message_by(&revoked, &channel, b"revoked"),
         Status::Forbidden,
         "revoked",
     )
@@ -215,57 +245,50 @@ async fn revoked_identity_is_forbidden() {
     expect(
         &mut stream,
         "member",
-        message_by(&member, CHANNEL, b"ok"),
+        message_by(&member, &channel, b"ok"),
         Status::Success,
         "",
     )
     .await;
-    // Reading needs Readers: the revoked identity and an unsigned request are refused.
     for (case, signer) in [("revoked", Some(&revoked)), ("unsigned", None)] {
         let mut deliver = DeliverStream::open(&mut client).await.unwrap();
         let request =
-            envelope::seek_signed(CHANNEL, Seek::Oldest, Seek::Newest, false, signer).unwrap();
+            envelope::seek_signed(&channel, Seek::Oldest, Seek::Newest, false, signer).unwrap();
         let (blocks, status) = deliver.fetch(request).await.unwrap();
         assert_eq!((blocks.len(), status), (0, Status::Forbidden), "{case}");
     }
-    let blocks = fetch_blocks_as(&mut client, &member, 0, 1).await;
+    let blocks = fetch_blocks_as(&mut client, &member, &channel, 0, 1).await;
     assert_eq!(decode_block(&blocks[1]).data.unwrap().data.len(), 1);
     orderer.stop().await;
 }
 
 /// A Deliver stream whose reader's certificate expires while it waits for blocks ends
 /// with FORBIDDEN, and nothing after the expiry is sent to it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deliver_stream_ends_forbidden_when_its_reader_expires() {
-    let ca = DevCa::generate("ClockOrg").unwrap();
-    let admin = ca.issue("admin", &["admin"]).unwrap();
-    let reader = ca
+async fn deliver_stream_ends_forbidden_when_its_reader_expires(backend: &Backend) {
+    let reader = org()
+        .ca
         .issue_until("reader", &["client"], 2031)
         .unwrap()
         .signer()
         .unwrap();
-    let writer = ca.issue("writer", &["client"]).unwrap().signer().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let genesis_path = dir.path().join("genesis.block");
-    let spec = genesis_spec(CHANNEL, &[org_spec(&ca, &admin)]);
-    std::fs::write(&genesis_path, spec.build()).unwrap();
+    let (channel, genesis_block) = backend.channel("clock");
     let now = Arc::new(AtomicI64::new(YEAR_2030_UNIX));
     let clock = Arc::clone(&now);
     let options = ServeOptions {
         clock: Arc::new(move || clock.load(Ordering::Relaxed)),
         ..ServeOptions::default()
     };
-    let mut config = orderer::Config::default();
-    config.general.bootstrap_file = Some(genesis_path);
-    config.file_ledger.location = dir.path().join("ledger");
-    let orderer = TestOrderer::start_with_options(config, options).await;
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = backend
+        .start_with(ledger.path(), &genesis_block, options)
+        .await;
     let mut client = orderer.client().await;
 
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
     deliver
         .request(
             envelope::seek_signed(
-                CHANNEL,
+                &channel,
                 Seek::Oldest,
                 Seek::At(u64::MAX),
                 false,
@@ -284,7 +307,7 @@ async fn deliver_stream_ends_forbidden_when_its_reader_expires() {
     expect(
         &mut stream,
         "writer",
-        message_by(&writer, CHANNEL, b"1"),
+        message(&channel, b"1"),
         Status::Success,
         "",
     )
@@ -296,10 +319,17 @@ async fn deliver_stream_ends_forbidden_when_its_reader_expires() {
     expect(
         &mut stream,
         "expired reader writing",
-        message_by(&reader, CHANNEL, b"2"),
+        message_by(&reader, &channel, b"2"),
         Status::BadRequest,
         "identity expired",
     )
     .await;
     orderer.stop().await;
 }
+
+generic!(
+    forgeries_are_forbidden_and_the_stream_keeps_ordering,
+    expired_identity_and_missing_header_are_bad_requests,
+    revoked_identity_is_forbidden,
+    deliver_stream_ends_forbidden_when_its_reader_expires,
+);

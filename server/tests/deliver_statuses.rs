@@ -1,5 +1,5 @@
 //! Deliver answers each seek request with the blocks asked for and Fabric's status, and
-//! the stream takes further requests afterwards.
+//! the stream takes further requests afterwards: on solo and on Kafka.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -13,11 +13,12 @@ use orderer_proto::common::{HeaderType, Status};
 use orderer_proto::orderer::{SeekInfo, SeekOldest, SeekPosition, seek_position};
 use orderer_proto::raw::DeliverFrame;
 use prost::Message;
+use support::backend::{Backend, generic};
 use support::*;
 
-fn seek_envelope(seek_info: Bytes) -> Bytes {
+fn seek_envelope(channel: &str, seek_info: Bytes) -> Bytes {
     envelope::build(&EnvelopeSpec {
-        channel_id: CHANNEL,
+        channel_id: channel,
         header_type: HeaderType::DeliverSeekInfo,
         signer: Some(&org().client),
         data: seek_info,
@@ -26,7 +27,7 @@ fn seek_envelope(seek_info: Bytes) -> Bytes {
 }
 
 /// Requests refused with their Fabric status, before any block is sent.
-fn refused_requests() -> Vec<(&'static str, Bytes, Status)> {
+fn refused_requests(channel: &str) -> Vec<(&'static str, Bytes, Status)> {
     let no_stop = SeekInfo {
         start: Some(SeekPosition {
             r#type: Some(seek_position::Type::Oldest(SeekOldest {})),
@@ -46,35 +47,35 @@ fn refused_requests() -> Vec<(&'static str, Bytes, Status)> {
         ),
         (
             "malformed seek info",
-            seek_envelope(Bytes::from_static(b"\x0a\xff")),
+            seek_envelope(channel, Bytes::from_static(b"\x0a\xff")),
             Status::BadRequest,
         ),
         (
             "no stop position",
-            seek_envelope(no_stop.encode_to_vec().into()),
+            seek_envelope(channel, no_stop.encode_to_vec().into()),
             Status::BadRequest,
         ),
         (
             "start after stop",
-            seek(CHANNEL, Seek::At(5), Seek::At(4), false),
+            seek(channel, Seek::At(5), Seek::At(4), false),
             Status::BadRequest,
         ),
         (
             "past the end, fail if not ready",
-            seek(CHANNEL, Seek::At(1), Seek::At(1), true),
+            seek(channel, Seek::At(1), Seek::At(1), true),
             Status::NotFound,
         ),
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_requests_get_their_status_and_the_stream_stays_open() {
+async fn refused_requests_get_their_status_and_the_stream_stays_open(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("seeks");
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
-    let oldest_to_newest = || seek(CHANNEL, Seek::Oldest, Seek::Newest, false);
-    let genesis_bytes = std::fs::read(genesis()).unwrap();
+    let oldest_to_newest = || seek(&channel, Seek::Oldest, Seek::Newest, false);
+    let genesis_bytes = std::fs::read(&genesis_block).unwrap();
 
     let (blocks, status) = deliver.fetch(oldest_to_newest()).await.unwrap();
     assert_eq!((blocks.len(), status), (1, Status::Success));
@@ -83,7 +84,7 @@ async fn refused_requests_get_their_status_and_the_stream_stays_open() {
         &genesis_bytes[..],
         "stored bytes are served as they are"
     );
-    for (case, request, expected) in refused_requests() {
+    for (case, request, expected) in refused_requests(&channel) {
         let (blocks, status) = deliver.fetch(request).await.unwrap();
         assert_eq!(status, expected, "{case}");
         assert!(blocks.is_empty(), "{case}: no blocks");
@@ -97,21 +98,21 @@ async fn refused_requests_get_their_status_and_the_stream_stays_open() {
     orderer.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn block_until_ready_waits_for_the_block_to_be_cut() {
+async fn block_until_ready_waits_for_the_block_to_be_cut(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("waits");
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
     deliver
-        .request(seek(CHANNEL, Seek::At(1), Seek::At(1), false))
+        .request(seek(&channel, Seek::At(1), Seek::At(1), false))
         .await
         .unwrap();
     let waiting = tokio::time::timeout(Duration::from_millis(300), deliver.next()).await;
     assert!(waiting.is_err(), "nothing to send before block 1 exists");
 
     let mut broadcast = BroadcastStream::open(&mut client).await.unwrap();
-    let envelope = message(CHANNEL, b"one");
+    let envelope = message(&channel, b"one");
     broadcast_all(&mut broadcast, std::slice::from_ref(&envelope)).await;
     let frame = deliver.next().await.unwrap();
     let DeliverFrame::Block(block) = frame else {
@@ -125,14 +126,14 @@ async fn block_until_ready_waits_for_the_block_to_be_cut() {
     orderer.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn header_with_sig_sends_blocks_without_data_but_config_blocks_whole() {
+async fn header_with_sig_sends_blocks_without_data_but_config_blocks_whole(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("headers");
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut broadcast = BroadcastStream::open(&mut client).await.unwrap();
-    broadcast_all(&mut broadcast, &[message(CHANNEL, b"x")]).await;
-    let full = fetch_blocks(&mut client, 0, 1).await;
+    broadcast_all(&mut broadcast, &[message(&channel, b"x")]).await;
+    let full = fetch_blocks(&mut client, &channel, 0, 1).await;
     let info = SeekInfo {
         start: Some(SeekPosition {
             r#type: Some(seek_position::Type::Oldest(SeekOldest {})),
@@ -147,7 +148,7 @@ async fn header_with_sig_sends_blocks_without_data_but_config_blocks_whole() {
     };
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
     let (headers, status) = deliver
-        .fetch(seek_envelope(info.encode_to_vec().into()))
+        .fetch(seek_envelope(&channel, info.encode_to_vec().into()))
         .await
         .unwrap();
     assert_eq!(status, Status::Success);
@@ -164,3 +165,9 @@ async fn header_with_sig_sends_blocks_without_data_but_config_blocks_whole() {
     );
     orderer.stop().await;
 }
+
+generic!(
+    refused_requests_get_their_status_and_the_stream_stays_open,
+    block_until_ready_waits_for_the_block_to_be_cut,
+    header_with_sig_sends_blocks_without_data_but_config_blocks_whole,
+);

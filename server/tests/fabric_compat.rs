@@ -22,7 +22,7 @@ async fn fabric_envelopes_are_cut_into_blocks_with_fabrics_data_hashes() {
 
     let block_215 = fabric_block("block_215_size1024.pb");
     broadcast_all(&mut stream, &block_215.data.clone().unwrap().data).await;
-    let ours = fetch_blocks_as(&mut client, &reader, 0, 1).await;
+    let ours = fetch_blocks_as(&mut client, &reader, CHANNEL, 0, 1).await;
     let genesis = std::fs::read(solo_genesis()).unwrap();
     assert_eq!(
         &ours[0][..],
@@ -39,7 +39,7 @@ async fn fabric_envelopes_are_cut_into_blocks_with_fabrics_data_hashes() {
     let block_216 = fabric_block("block_216_size1024.pb");
     let started = Instant::now();
     broadcast_all(&mut stream, &block_216.data.clone().unwrap().data).await;
-    let ours = fetch_blocks_as(&mut client, &reader, 2, 2).await;
+    let ours = fetch_blocks_as(&mut client, &reader, CHANNEL, 2, 2).await;
     let waited = started.elapsed();
     let second = decode_block(&ours[0]);
     assert_eq!(second.data.as_ref().unwrap().data.len(), 100);
@@ -52,7 +52,7 @@ async fn fabric_envelopes_are_cut_into_blocks_with_fabrics_data_hashes() {
         "cut by the 2 s batch timeout, not earlier: {waited:?}"
     );
 
-    let all: Vec<_> = fetch_blocks_as(&mut client, &reader, 0, 2)
+    let all: Vec<_> = fetch_blocks_as(&mut client, &reader, CHANNEL, 0, 2)
         .await
         .iter()
         .map(decode_block)

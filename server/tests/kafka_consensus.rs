@@ -8,45 +8,33 @@
 mod support;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use loadgen::client::{self, BroadcastStream};
-use loadgen::envelope;
-use loadgen::kafka::Broker;
 use orderer_proto::common::{Block, Status};
 use orderer_proto::orderer::KafkaMetadata;
 use prost::Message as _;
-use support::process::{Process, spawn_orderer_with};
+use support::backend::Backend;
 use support::*;
 
 /// Envelopes of one client sent before reading answers.
 const WINDOW: usize = 100;
 
-/// A channel name of its own, so tests sharing a named cluster do not share topics.
-fn channel(tag: &str) -> String {
-    format!("{tag}-{}", envelope::nonce_u64() % 1_000_000_000)
-}
-
-fn kafka_env(broker: &Broker) -> Vec<(&'static str, String)> {
-    vec![
-        ("ORDERER_KAFKA_BROKERS", broker.bootstrap.clone()),
-        ("ORDERER_KAFKA_TOPIC_REPLICATIONFACTOR", "1".into()),
-        ("ORDERER_KAFKA_RETRY_SHORTINTERVAL", "500ms".into()),
-        (
-            "ORDERER_KAFKA_RETRY_NETWORKTIMEOUTS_WRITETIMEOUT",
-            "3s".into(),
-        ),
-    ]
-}
-
-/// A node, once its consenter has started (before that, Broadcast answers
-/// SERVICE_UNAVAILABLE, as Fabric's does).
-fn node(ledger: &Path, genesis_block: &Path, broker: &Broker) -> Process {
-    let process = spawn_orderer_with(ledger, genesis_block, &kafka_env(broker));
-    process.wait_for_log("Kafka consenter started");
-    process
+/// A Kafka backend and a channel of its own (its own topic, so tests sharing a named
+/// cluster do not share topics), cut at `max_message_count` envelopes or `batch_timeout`.
+fn kafka_channel(
+    tag: &str,
+    max_message_count: u32,
+    batch_timeout: Duration,
+) -> (Backend, String, PathBuf) {
+    let backend = Backend::kafka();
+    let (channel, genesis_block) = backend.channel_with(tag, |spec| {
+        spec.batch_size.max_message_count = max_message_count;
+        spec.batch_timeout = batch_timeout;
+    });
+    (backend, channel, genesis_block)
 }
 
 /// `count` distinct envelopes for `channel`, tagged `tag`.
@@ -176,12 +164,11 @@ fn acked(envelopes: &[Bytes], statuses: &[Option<i32>]) -> (Vec<Bytes>, Vec<Byte
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_fed_at_once_cut_identical_chains() {
-    let broker = Broker::start().unwrap();
-    let channel = channel("twonodes");
-    let genesis_block = kafka_genesis(&channel, 10, Duration::from_millis(500));
+    let (backend, channel, genesis_block) =
+        kafka_channel("twonodes", 10, Duration::from_millis(500));
     let (ledger_a, ledger_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = node(ledger_a.path(), &genesis_block, &broker);
-    let b = node(ledger_b.path(), &genesis_block, &broker);
+    let a = backend.spawn(ledger_a.path(), &genesis_block);
+    let b = backend.spawn(ledger_b.path(), &genesis_block);
 
     let (to_a, to_b) = (envelopes(&channel, 1, 600), envelopes(&channel, 2, 600));
     let (status_a, status_b) =
@@ -202,12 +189,11 @@ async fn two_nodes_fed_at_once_cut_identical_chains() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_sigkilled_under_load_catches_up_from_its_ledger() {
-    let broker = Broker::start().unwrap();
-    let channel = channel("sigkill");
-    let genesis_block = kafka_genesis(&channel, 10, Duration::from_millis(500));
+    let (backend, channel, genesis_block) =
+        kafka_channel("sigkill", 10, Duration::from_millis(500));
     let (ledger_a, ledger_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = node(ledger_a.path(), &genesis_block, &broker);
-    let mut b = node(ledger_b.path(), &genesis_block, &broker);
+    let a = backend.spawn(ledger_a.path(), &genesis_block);
+    let mut b = backend.spawn(ledger_b.path(), &genesis_block);
 
     let (to_a, to_b) = (envelopes(&channel, 1, 3000), envelopes(&channel, 2, 3000));
     let load_a = tokio::spawn({
@@ -227,7 +213,7 @@ async fn a_node_sigkilled_under_load_catches_up_from_its_ledger() {
     b.kill();
     let height_at_kill = chain_of(&a.endpoint, &channel).await.len();
     let status_b = load_b.await.unwrap();
-    let restarted = node(ledger_b.path(), &genesis_block, &broker);
+    let restarted = backend.spawn(ledger_b.path(), &genesis_block);
     let status_a = load_a.await.unwrap();
 
     let (mut acked_all, mut others) = acked(&to_a, &status_a);
@@ -264,11 +250,12 @@ impl Longest for Vec<Block> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_broker_turns_broadcast_away_and_loses_nothing() {
-    let broker = Broker::start().unwrap();
-    let channel = channel("paused");
-    let genesis_block = kafka_genesis(&channel, 10, Duration::from_millis(500));
+    let (backend, channel, genesis_block) = kafka_channel("paused", 10, Duration::from_millis(500));
+    let Backend::Kafka(broker) = &backend else {
+        unreachable!("a Kafka backend")
+    };
     let ledger = tempfile::tempdir().unwrap();
-    let a = node(ledger.path(), &genesis_block, &broker);
+    let a = backend.spawn(ledger.path(), &genesis_block);
 
     let before = envelopes(&channel, 1, 50);
     let statuses = broadcast(&a.endpoint, &before).await;
@@ -309,13 +296,12 @@ async fn a_paused_broker_turns_broadcast_away_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trickle_is_cut_by_time_to_cut_identically_on_both_nodes() {
-    let broker = Broker::start().unwrap();
-    let channel = channel("trickle");
     // Blocks could hold 500 envelopes: only the batch timer cuts these.
-    let genesis_block = kafka_genesis(&channel, 500, Duration::from_millis(700));
+    let (backend, channel, genesis_block) =
+        kafka_channel("trickle", 500, Duration::from_millis(700));
     let (ledger_a, ledger_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = node(ledger_a.path(), &genesis_block, &broker);
-    let b = node(ledger_b.path(), &genesis_block, &broker);
+    let a = backend.spawn(ledger_a.path(), &genesis_block);
+    let b = backend.spawn(ledger_b.path(), &genesis_block);
 
     let trickle = envelopes(&channel, 4, 4);
     for (i, envelope) in trickle.iter().enumerate() {

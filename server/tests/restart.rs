@@ -1,53 +1,49 @@
-//! Restarting on an existing ledger continues the chain.
+//! Restarting on an existing ledger continues the chain, on solo and on Kafka.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 
+use bytes::Bytes;
 use loadgen::client::BroadcastStream;
+use support::backend::{Backend, generic};
 use support::*;
 
-/// A graceful stop stores the pending batch; the restarted orderer serves every block
-/// and cuts the next one onto the same hash chain. The genesis file given again at the
-/// restart is not applied a second time.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_on_an_existing_ledger_continues_the_chain() {
+/// 700 envelopes (500 cut by count, 200 pending at the stop), a graceful stop, a restart
+/// given the genesis file again (not applied a second time), 500 more: the chain holds
+/// every envelope of both runs once, in order, on one hash chain. Solo cuts the pending
+/// 200 at the stop; Kafka leaves them in the partition and reads them again after the
+/// restart, from the offset after the last one its ledger holds.
+async fn restart_on_an_existing_ledger_continues_the_chain(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("restart");
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let first: Vec<_> = (0..700u32)
-        .map(|i| message(CHANNEL, &i.to_le_bytes()))
+        .map(|i| message(&channel, &i.to_le_bytes()))
         .collect();
     broadcast_all(&mut stream, &first).await;
-    // 500 are cut by count at once; the 200 pending are cut by the graceful stop.
-    fetch_blocks(&mut client, 1, 1).await;
+    fetch_blocks(&mut client, &channel, 1, 1).await;
     drop(stream);
     orderer.stop().await;
 
-    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
+    let (_, ordered_first) = ordered(&orderer.endpoint, &channel, first.len()).await;
+    assert_eq!(
+        ordered_first, first,
+        "every envelope of the first run, in order"
+    );
     let mut client = orderer.client().await;
-    let before: Vec<_> = fetch_blocks(&mut client, 0, 2)
-        .await
-        .iter()
-        .map(decode_block)
-        .collect();
-    let ordered: Vec<_> = before[1..]
-        .iter()
-        .flat_map(|b| b.data.clone().unwrap().data)
-        .collect();
-    assert_eq!(ordered, first, "every envelope of the first run, in order");
-
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
     let second: Vec<_> = (0..500u32)
-        .map(|i| message(CHANNEL, &(i + 10_000).to_le_bytes()))
+        .map(|i| message(&channel, &(i + 10_000).to_le_bytes()))
         .collect();
     broadcast_all(&mut stream, &second).await;
-    let all: Vec<_> = fetch_blocks(&mut client, 0, 3)
-        .await
-        .iter()
-        .map(decode_block)
-        .collect();
-    assert_chain_valid(&all);
-    assert_eq!(all[3].data.clone().unwrap().data, second);
+    let (blocks, envelopes) = ordered(&orderer.endpoint, &channel, 1200).await;
+    assert_chain_valid(&blocks);
+    let expected: Vec<Bytes> = first.iter().chain(&second).cloned().collect();
+    assert_eq!(envelopes, expected, "both runs' envelopes once, in order");
     orderer.stop().await;
 }
+
+generic!(restart_on_an_existing_ledger_continues_the_chain);

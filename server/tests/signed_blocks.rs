@@ -1,6 +1,8 @@
 //! Blocks are signed by the orderer's local MSP. The check here decodes the SIGNATURES
 //! metadata and verifies the signature with ring and its own DER encoding of the header,
-//! sharing nothing with the signing code.
+//! sharing nothing with the signing code. The ORDERER slot carries the consenter's
+//! value: nothing for solo, for Kafka a `Metadata` holding the KafkaMetadata of the
+//! block's last offset.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -8,8 +10,10 @@ mod support;
 use loadgen::client::BroadcastStream;
 use orderer_proto::common::{Metadata, OrdererBlockMetadata, SignatureHeader};
 use orderer_proto::msp::SerializedIdentity;
+use orderer_proto::orderer::KafkaMetadata;
 use prost::Message;
 use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
+use support::backend::{Backend, generic};
 use support::*;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -24,29 +28,43 @@ fn header_der(number: u64, previous: &[u8], data: &[u8]) -> Vec<u8> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn blocks_carry_the_local_msp_signature() {
+async fn blocks_carry_the_local_msp_signature(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("signed");
     let ledger = tempfile::tempdir().unwrap();
-    let orderer = TestOrderer::start_fabric(ledger.path()).await;
+    let orderer = backend.start(ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
-    let signer = fabric_signer();
-    broadcast_all(&mut stream, &[message_by(&signer, CHANNEL, b"signed")]).await;
-    let block = decode_block(&fetch_blocks_as(&mut client, &signer, 1, 1).await[0]);
+    broadcast_all(&mut stream, &[message(&channel, b"signed")]).await;
+    let block = decode_block(&fetch_blocks(&mut client, &channel, 1, 1).await[0]);
 
     let header = block.header.clone().unwrap();
     let slot = &block.metadata.unwrap().metadata[0];
     let metadata = Metadata::decode(slot.clone()).unwrap();
     let value = OrdererBlockMetadata::decode(metadata.value.clone()).unwrap();
     assert_eq!(value.last_config.unwrap().index, 0);
+    match backend {
+        Backend::Solo => assert!(value.consenter_metadata.is_empty()),
+        // The topic holds the CONNECT at offset 0, the envelope at 1 and the time-to-cut
+        // that cut the block at 2: a block cut by time-to-cut records the latter's offset.
+        Backend::Kafka(_) => {
+            let consenter = Metadata::decode(value.consenter_metadata.clone()).unwrap();
+            assert_eq!(
+                KafkaMetadata::decode(consenter.value).unwrap(),
+                KafkaMetadata {
+                    last_offset_persisted: 2,
+                    last_original_offset_processed: 0,
+                    last_resubmitted_config_offset: 0,
+                }
+            );
+        }
+    }
     assert_eq!(metadata.signatures.len(), 1);
     let signature = &metadata.signatures[0];
     let signature_header = SignatureHeader::decode(signature.signature_header.clone()).unwrap();
     assert_eq!(signature_header.nonce.len(), 24);
     let creator = SerializedIdentity::decode(signature_header.creator).unwrap();
-    assert_eq!(creator.mspid, "SampleOrg");
-    let expected_cert = std::fs::read(vectors().join("msp/signcerts/peer.pem")).unwrap();
-    assert_eq!(&creator.id_bytes[..], &expected_cert[..]);
+    assert_eq!(creator.mspid, ORG);
+    assert_eq!(&creator.id_bytes[..], org().orderer.cert_pem.as_bytes());
 
     let pem = std::str::from_utf8(&creator.id_bytes).unwrap();
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -65,6 +83,8 @@ async fn blocks_carry_the_local_msp_signature() {
         .expect("the block signature verifies with the orderer org's certificate");
     orderer.stop().await;
 }
+
+generic!(blocks_carry_the_local_msp_signature);
 
 fn base64_decode(text: &str) -> Vec<u8> {
     let table = |c: u8| match c {

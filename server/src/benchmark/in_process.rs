@@ -118,7 +118,7 @@ fn broker_for(
 /// Waits for every chain to take envelopes (Kafka: CONNECT posted, partition read).
 async fn wait_until_ready(registrar: &Registrar) -> Result<(), Error> {
     let started = std::time::Instant::now();
-    while !registrar.chains().all(|chain| chain.is_ready()) {
+    while !registrar.is_ready() {
         if started.elapsed() > KAFKA_START_TIMEOUT {
             return Err(Error::Config(format!(
                 "the Kafka consenters did not start within {KAFKA_START_TIMEOUT:?}"
@@ -183,7 +183,7 @@ impl InProcess {
         let task = runtime.spawn(async move {
             let listener = TcpListener::from_std(listener).map_err(io("register the listener"))?;
             crate::serve_registrar(
-                registrar,
+                Arc::new(registrar),
                 listener,
                 async move {
                     let _ = stopped.await;

@@ -23,6 +23,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
+pub mod backend;
 pub mod process;
 
 pub const CHANNEL: &str = "appchannel";
@@ -118,21 +119,6 @@ pub fn genesis_spec(channel_id: &str, orgs: &[OrgSpec]) -> GenesisSpec {
     }
 }
 
-/// A Kafka channel's genesis block with the tests' org, written under the org's
-/// directory. Its `KafkaBrokers` name the sample's hosts, as a block made for a
-/// production network would: the tests point the orderer at their broker with
-/// `Kafka.Brokers`.
-pub fn kafka_genesis(channel_id: &str, max_message_count: u32, batch_timeout: Duration) -> PathBuf {
-    let mut spec = genesis_spec(channel_id, &[org_spec(&org().ca, &org().admin)]);
-    spec.consensus = "kafka".into();
-    spec.kafka_brokers = vec!["kafka0:9092".into(), "kafka1:9092".into()];
-    spec.batch_size.max_message_count = max_message_count;
-    spec.batch_timeout = batch_timeout;
-    let path = org().dir.join(format!("{channel_id}.kafka.block"));
-    std::fs::write(&path, spec.build()).unwrap();
-    path
-}
-
 /// The genesis block of `appchannel` with the tests' org.
 pub fn genesis() -> PathBuf {
     org().dir.join("genesis.block")
@@ -182,12 +168,23 @@ impl TestOrderer {
         Self::start_with_options(config, ServeOptions::default()).await
     }
 
+    /// Serves once every chain takes envelopes (a Kafka chain answers
+    /// SERVICE_UNAVAILABLE until its consenter has started, as Fabric's does).
     pub async fn start_with_options(config: Config, options: ServeOptions) -> Self {
+        let registrar = Arc::new(orderer::open_registrar(&config).await.unwrap());
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !registrar.is_ready() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the chains did not start within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(orderer::serve_with(
-            config,
+        let task = tokio::spawn(orderer::serve_registrar(
+            registrar,
             listener,
             async move {
                 let _ = stopped.await;
@@ -263,25 +260,28 @@ pub async fn broadcast_all(stream: &mut BroadcastStream, envelopes: &[Bytes]) {
     }
 }
 
-/// Blocks `start..=stop`, waiting for them to be cut, read as the tests' client.
+/// Blocks `start..=stop` of `channel`, waiting for them to be cut, read as the tests'
+/// client.
 pub async fn fetch_blocks(
     client: &mut AtomicBroadcastClient<Channel>,
+    channel: &str,
     start: u64,
     stop: u64,
 ) -> Vec<Bytes> {
-    fetch_blocks_as(client, &org().client, start, stop).await
+    fetch_blocks_as(client, &org().client, channel, start, stop).await
 }
 
-/// Blocks `start..=stop`, waiting for them to be cut, read as `signer`.
+/// Blocks `start..=stop` of `channel`, waiting for them to be cut, read as `signer`.
 pub async fn fetch_blocks_as(
     client: &mut AtomicBroadcastClient<Channel>,
     signer: &Signer,
+    channel: &str,
     start: u64,
     stop: u64,
 ) -> Vec<Bytes> {
     let mut deliver = DeliverStream::open(client).await.unwrap();
     let request = envelope::seek_signed(
-        CHANNEL,
+        channel,
         Seek::At(start),
         Seek::At(stop),
         false,
@@ -308,6 +308,29 @@ pub async fn chain_of(endpoint: &str, channel: &str) -> Vec<Block> {
     let (blocks, status) = deliver.fetch(request).await.unwrap();
     assert_eq!(status, Status::Success);
     blocks.iter().map(decode_block).collect()
+}
+
+/// The chain at `endpoint` and the envelopes after its genesis block, in chain order,
+/// once there are at least `count` (within 60 s).
+pub async fn ordered(endpoint: &str, channel: &str, count: usize) -> (Vec<Block>, Vec<Bytes>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let blocks = chain_of(endpoint, channel).await;
+        let envelopes: Vec<Bytes> = blocks
+            .iter()
+            .skip(1)
+            .flat_map(|b| b.data.clone().unwrap_or_default().data)
+            .collect();
+        if envelopes.len() >= count {
+            return (blocks, envelopes);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {count} ordered",
+            envelopes.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 pub fn decode_block(bytes: &Bytes) -> Block {
