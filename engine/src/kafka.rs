@@ -20,7 +20,9 @@ pub mod options;
 pub mod partition;
 pub mod processor;
 pub mod producer;
+pub mod security;
 pub(crate) mod worker;
 
 pub use options::{KafkaOptions, Retry};
 pub use producer::{Ack, Producer};
+pub use security::{KafkaTls, SaslPlain};

@@ -8,8 +8,9 @@ use bytes::Bytes;
 use orderer_proto::msp::{FabricMspConfig, MspConfig};
 use prost::Message;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
-    KeyIdMethod, KeyPair, RevokedCertParams, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, RevokedCertParams, SanType,
+    SerialNumber,
 };
 
 use crate::Error;
@@ -93,12 +94,47 @@ impl DevCa {
 
     /// [`DevCa::issue`], valid until January 1st of `year`.
     pub fn issue_until(&self, common_name: &str, ous: &[&str], year: i32) -> Result<Issued, Error> {
+        self.issue_with(common_name, ous, |params| {
+            params.not_after = rcgen::date_time_ymd(year, 1, 1);
+            Ok(())
+        })
+    }
+
+    /// A TLS certificate for `names` (IP addresses or DNS names, also its subject
+    /// alternative names), good for server and client authentication.
+    pub fn issue_tls(&self, names: &[&str]) -> Result<Issued, Error> {
+        let common_name = names.first().copied().unwrap_or("tls");
+        self.issue_with(common_name, &[], |params| {
+            params.subject_alt_names = names
+                .iter()
+                .map(|name| match name.parse::<std::net::IpAddr>() {
+                    Ok(ip) => Ok(SanType::IpAddress(ip)),
+                    Err(_) => rcgen::string::Ia5String::try_from(*name)
+                        .map(SanType::DnsName)
+                        .map_err(msp_error),
+                })
+                .collect::<Result<_, _>>()?;
+            params.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ];
+            Ok(())
+        })
+    }
+
+    /// A P-256 end-entity certificate of this CA, its parameters changed by `edit`.
+    fn issue_with(
+        &self,
+        common_name: &str,
+        ous: &[&str],
+        edit: impl FnOnce(&mut CertificateParams) -> Result<(), Error>,
+    ) -> Result<Issued, Error> {
         let key = KeyPair::generate().map_err(msp_error)?;
         let serial = self
             .next_serial
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut params = params(common_name, ous, serial);
-        params.not_after = rcgen::date_time_ymd(year, 1, 1);
+        edit(&mut params)?;
         let cert = params.signed_by(&key, &self.issuer).map_err(msp_error)?;
         Ok(Issued {
             msp_id: self.msp_id.clone(),
@@ -175,10 +211,15 @@ impl Issued {
         Signer::new(&self.msp_id, self.cert_pem.as_bytes(), &self.key_pkcs8_der)
     }
 
+    /// The private key, PEM (PKCS#8).
+    pub fn key_pem(&self) -> String {
+        pem("PRIVATE KEY", &self.key_pkcs8_der)
+    }
+
     /// Writes a Fabric MSP directory for this identity: `signcerts/cert.pem`,
     /// `keystore/key.pem` and `cacerts/ca.pem` (the issuing root).
     pub fn write_msp_dir(&self, ca: &DevCa, dir: &Path) -> Result<(), Error> {
-        let key_pem = pem("PRIVATE KEY", &self.key_pkcs8_der);
+        let key_pem = self.key_pem();
         for (sub, file, contents) in [
             ("signcerts", "cert.pem", self.cert_pem.as_str()),
             ("keystore", "key.pem", key_pem.as_str()),

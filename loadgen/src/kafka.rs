@@ -22,8 +22,22 @@ pub fn scripts_dir() -> PathBuf {
 impl Broker {
     /// The cluster `KAFKA_BROKERS` names, or a fresh local broker.
     pub fn start() -> Result<Self, String> {
+        Self::run_start_script(&mut Command::new(scripts_dir().join("start.sh")))
+    }
+
+    /// A fresh local broker (even when `KAFKA_BROKERS` names a cluster) that tells its
+    /// clients to connect to `advertised` (`host:port`): a TLS terminator in front of it.
+    pub fn start_local_advertising(advertised: &str) -> Result<Self, String> {
+        Self::run_start_script(
+            Command::new(scripts_dir().join("start.sh"))
+                .env_remove("KAFKA_BROKERS")
+                .env("KAFKA_ADVERTISED", advertised),
+        )
+    }
+
+    fn run_start_script(command: &mut Command) -> Result<Self, String> {
         let script = scripts_dir().join("start.sh");
-        let out = Command::new(&script)
+        let out = command
             .output()
             .map_err(|error| format!("run {}: {error}", script.display()))?;
         if !out.status.success() {

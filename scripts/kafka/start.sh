@@ -5,6 +5,9 @@
 # echoed back. Stop with scripts/kafka/stop.sh (by pid).
 #
 #   eval "$(scripts/kafka/start.sh)"     # optional: KAFKA_PORT=9092
+#
+# KAFKA_ADVERTISED=host:port makes the broker tell clients to connect there instead (a
+# TLS terminator in front of it, say); KAFKA_BROKERS is still the broker's own address.
 set -euo pipefail
 if [ -n "${KAFKA_BROKERS:-}" ]; then
   echo "KAFKA_BROKERS=$KAFKA_BROKERS"
@@ -17,7 +20,8 @@ port=${KAFKA_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.
 mkdir -p "$dir/run"
 log=$dir/run/tansu-$port.log
 url=tcp://127.0.0.1:$port
-nohup "$bin" broker --listener-url "$url" --advertised-listener-url "$url" \
+advertised=tcp://${KAFKA_ADVERTISED:-127.0.0.1:$port}
+nohup "$bin" broker --listener-url "$url" --advertised-listener-url "$advertised" \
   --storage-engine memory://tansu/ > "$log" 2>&1 &
 pid=$!
 # Ready when the port accepts connections (about 0.1 s), within 10 s.

@@ -18,6 +18,9 @@ const PATH_KEYS: &[&str] = &[
     "General.GenesisFile",
     "General.LocalMSPDir",
     "FileLedger.Location",
+    "Kafka.TLS.PrivateKey.File",
+    "Kafka.TLS.Certificate.File",
+    "Kafka.TLS.RootCAs.File",
 ];
 
 /// Fabric's default ledger location.
@@ -135,6 +138,7 @@ impl Config {
             ignored.extend(config.apply_yaml(file)?);
         }
         ignored.extend(config.apply_env(vars)?);
+        config.kafka.tls.validate().map_err(Error::Config)?;
         ignored.sort_unstable();
         ignored.dedup();
         Ok((config, ignored))

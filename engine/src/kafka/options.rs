@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 
+use super::security::{KafkaTls, SaslPlain};
+
 /// Fabric's `Kafka.Retry` intervals: how long start-up steps (topic, CONNECT) are
 /// retried, first often, then seldom, before the chain gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +69,12 @@ pub struct KafkaOptions {
     /// Envelopes produced but not yet acknowledged, per channel (librdkafka
     /// `queue.buffering.max.messages`): a full queue pushes back on Broadcast.
     pub queue_messages_max: usize,
+    /// `Kafka.TLS`.
+    pub tls: KafkaTls,
+    /// `Kafka.SASLPlain`.
+    pub sasl_plain: SaslPlain,
     /// Further librdkafka properties, from the other `Kafka.*` keys (timeouts, retries,
-    /// version, TLS, SASL).
+    /// version).
     pub properties: Vec<(String, String)>,
 }
 
@@ -80,6 +86,8 @@ impl Default for KafkaOptions {
             write_timeout: Duration::from_secs(10),
             replication_factor: 3,
             queue_messages_max: 10_000,
+            tls: KafkaTls::default(),
+            sasl_plain: SaslPlain::default(),
             properties: Vec::new(),
         }
     }
@@ -95,6 +103,7 @@ impl KafkaOptions {
     pub(crate) fn client(&self, bootstrap: &str) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", bootstrap);
+        super::security::apply(&self.tls, &self.sasl_plain, &mut config);
         for (key, value) in &self.properties {
             config.set(key, value);
         }

@@ -35,6 +35,9 @@ pub fn set(options: &mut KafkaOptions, key: &str, value: &str) -> Result<(), Str
             .map(|d| d.0)
             .map_err(|_| format!("{value:?} is not a duration such as \"10s\""))
     };
+    if key.starts_with("Kafka.TLS.") || key.starts_with("Kafka.SASLPlain.") {
+        return set_security(options, key, value);
+    }
     if let Some((_, property)) = DURATION_PROPERTIES.iter().find(|(name, _)| *name == key) {
         let millis = duration()?.as_millis().max(1);
         return property_set(options, property, millis.to_string());
@@ -78,19 +81,60 @@ pub fn set(options: &mut KafkaOptions, key: &str, value: &str) -> Result<(), Str
                 property_set(options, "broker.version.fallback", value.to_string())?;
             }
         }
-        "Kafka.SASLPlain.Enabled" => match value.to_ascii_lowercase().as_str() {
-            "true" => {
-                property_set(options, "security.protocol", "sasl_plaintext".into())?;
-                property_set(options, "sasl.mechanisms", "PLAIN".into())?;
-            }
-            "false" | "" => {}
-            _ => return Err("must be true or false".into()),
-        },
-        "Kafka.SASLPlain.User" => property_set(options, "sasl.username", value.to_string())?,
-        "Kafka.SASLPlain.Password" => property_set(options, "sasl.password", value.to_string())?,
         _ => return Err("unknown key".into()),
     }
     Ok(())
+}
+
+/// `Kafka.TLS.*` and `Kafka.SASLPlain.*`: PEM texts inline or from `.File`s.
+fn set_security(options: &mut KafkaOptions, key: &str, value: &str) -> Result<(), String> {
+    match key {
+        "Kafka.TLS.Enabled" => options.tls.enabled = boolean(value)?,
+        "Kafka.TLS.PrivateKey" => options.tls.private_key = value.to_string(),
+        "Kafka.TLS.PrivateKey.File" => options.tls.private_key = read(value)?,
+        "Kafka.TLS.Certificate" => options.tls.certificate = value.to_string(),
+        "Kafka.TLS.Certificate.File" => options.tls.certificate = read(value)?,
+        // A YAML list of PEM texts arrives joined by commas.
+        "Kafka.TLS.RootCAs" => options.tls.root_cas = pem_list(value),
+        "Kafka.TLS.RootCAs.File" => options.tls.root_cas = vec![read(value)?],
+        "Kafka.SASLPlain.Enabled" => options.sasl_plain.enabled = boolean(value)?,
+        "Kafka.SASLPlain.User" => options.sasl_plain.user = value.to_string(),
+        "Kafka.SASLPlain.Password" => options.sasl_plain.password = value.to_string(),
+        _ => return Err("unknown key".into()),
+    }
+    Ok(())
+}
+
+/// The PEM texts of a YAML list, which arrives joined by commas.
+fn pem_list(value: &str) -> Vec<String> {
+    value
+        .split(",-----BEGIN")
+        .enumerate()
+        .map(|(i, pem)| {
+            if i == 0 {
+                pem.to_string()
+            } else {
+                format!("-----BEGIN{pem}")
+            }
+        })
+        .filter(|pem| !pem.trim().is_empty())
+        .collect()
+}
+
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" | "" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
+
+/// The contents of a `.File` key's file (empty for an empty value).
+fn read(path: &str) -> Result<String, String> {
+    if path.is_empty() {
+        return Ok(String::new());
+    }
+    std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))
 }
 
 fn property_set(options: &mut KafkaOptions, property: &str, value: String) -> Result<(), String> {
@@ -140,5 +184,43 @@ mod tests {
         assert_eq!(property("broker.version.fallback"), Some("1.0.0"));
         assert!(set(&mut options, "Kafka.Topic.ReplicationFactor", "0").is_err());
         assert!(set(&mut options, "Kafka.Retry.LongTotal", "12 hours").is_err());
+    }
+
+    #[test]
+    fn kafka_tls_keys_take_pem_inline_or_from_files_and_sasl_its_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("key.pem");
+        std::fs::write(&key_file, "KEY").unwrap();
+        let mut options = KafkaOptions::default();
+        let roots = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----,-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----";
+        for (key, value) in [
+            ("Kafka.TLS.Enabled", "true"),
+            ("Kafka.TLS.PrivateKey.File", key_file.to_str().unwrap()),
+            ("Kafka.TLS.Certificate", "CERT"),
+            ("Kafka.TLS.RootCAs", roots),
+            ("Kafka.SASLPlain.Enabled", "true"),
+            ("Kafka.SASLPlain.User", "orderer"),
+        ] {
+            set(&mut options, key, value).unwrap();
+        }
+        assert!(options.tls.enabled);
+        assert_eq!(options.tls.private_key, "KEY");
+        assert_eq!(options.tls.certificate, "CERT");
+        assert_eq!(
+            options.tls.root_cas,
+            vec![
+                "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----".to_string(),
+                "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----".to_string(),
+            ]
+        );
+        assert!(options.sasl_plain.enabled);
+        assert_eq!(options.sasl_plain.user, "orderer");
+        let missing = set(
+            &mut options,
+            "Kafka.TLS.Certificate.File",
+            "/nonexistent.pem",
+        );
+        assert!(missing.unwrap_err().contains("/nonexistent.pem"));
+        assert!(set(&mut options, "Kafka.TLS.Enabled", "yes").is_err());
     }
 }

@@ -25,6 +25,7 @@ use tonic::transport::Channel;
 
 pub mod backend;
 pub mod process;
+pub mod tls_front;
 
 pub const CHANNEL: &str = "appchannel";
 
