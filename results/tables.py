@@ -47,7 +47,8 @@ def row(record):
     return [
         when.strftime("%Y-%m-%d %H:%M"),
         record["git_rev"],
-        orderer.get("consensus", "-") + (f" {orderer['max_message_count']}/{orderer['batch_timeout_ms']}ms" if orderer else ""),
+        orderer.get("consensus", "-") + (f" {orderer['max_message_count']}/{orderer['batch_timeout_ms']}ms" if orderer else "")
+        + "".join(f" {p}" for p in orderer.get("kafka_properties", [])),
         checks(w, orderer),
         f"{len(w['channels'])}x{w['broadcast_streams_per_channel']}",
         str(w["payload_bytes"]),
@@ -81,8 +82,44 @@ HEADER = ["time (UTC)", "git", "orderer", "sign / verify", "ch x streams", "payl
           "commit p99 ms", "commit p99.9 ms", "lost", "tx per orderer CPU-s", "cores"]
 
 
-def table(rows):
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+KAFKA_HEADER = ["time (UTC)", "git", "kafka properties", "ch x streams", "tx", "solo delivered tx/s",
+                "kafka delivered tx/s", "kafka / solo", "kafka commit p50 ms", "kafka commit p99 ms",
+                "orderer CPU-s", "broker CPU-s"]
+
+
+def kafka_pairs(all_records):
+    """`orderer benchmark --consensus kafka` appends a solo record, then the kafka one, of
+    the same workload: each kafka record with the solo record just before it."""
+    benchmarks = [r for r in all_records if r.get("kind") == "benchmark"]  # newest first
+    rows = []
+    for record, before in zip(benchmarks, benchmarks[1:]):
+        orderer = record["params"].get("orderer", {})
+        if orderer.get("consensus") != "kafka" or before["params"].get("orderer", {}).get("consensus") != "solo":
+            continue
+        same = lambda w: {k: v for k, v in w.items() if k != "endpoint"}
+        if before["git_rev"] != record["git_rev"] or same(workload_of(before)) != same(workload_of(record)):
+            continue
+        w, f, solo = workload_of(record), record["figures"], before["figures"]["throughput_delivered_tps"]
+        when = datetime.datetime.fromtimestamp(record["unix_time"], datetime.timezone.utc)
+        rows.append([
+            when.strftime("%Y-%m-%d %H:%M"),
+            record["git_rev"],
+            " ".join(orderer.get("kafka_properties", [])) or "defaults",
+            f"{len(w['channels'])}x{w['broadcast_streams_per_channel']}",
+            f"{f['sent_tx']}",
+            f"{solo:.0f}",
+            f"{f['throughput_delivered_tps']:.0f}",
+            f"{100 * f['throughput_delivered_tps'] / solo:.0f}%",
+            ms(f["commit_latency_us"]["p50"]),
+            ms(f["commit_latency_us"]["p99"]),
+            f"{f['orderer_cpu_s']:.2f}" if f.get("orderer_cpu_s") else "-",
+            f"{f['broker_cpu_s']:.2f}" if f.get("broker_cpu_s") else "-",
+        ])
+    return rows
+
+
+def table(rows, header=HEADER):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -108,6 +145,14 @@ def main():
                 ids = sorted({r["params"]["sweep_id"] for r in all_records if r.get("kind") == "sweep"})
                 parts += [f"Curves: " + ", ".join(f"[{i}](sweep-{i}.svg)" for i in ids), ""]
             parts.append(table(rows))
+    pairs = kafka_pairs(all_records)
+    if pairs:
+        parts += ["", "## Kafka next to solo (same run, same workload)", "",
+                  "Each `orderer benchmark --consensus kafka` run: the solo record, then the Kafka one. "
+                  "CPU seconds are the run's: the orderer's threads, and the local broker's process. "
+                  "Records with a broker figure also count librdkafka's threads as the orderer's; "
+                  "earlier ones left them out.", "",
+                  table(pairs, KAFKA_HEADER)]
     with open(os.path.join(HERE, "README.md"), "w") as f:
         f.write("\n".join(parts) + "\n")
 

@@ -61,6 +61,10 @@ pub struct BenchmarkArgs {
     /// Do not append records.
     #[arg(long)]
     pub no_record: bool,
+    /// A librdkafka property for the Kafka run's clients, `name=value` (repeatable):
+    /// to measure a tuning before putting it in production. Records list them.
+    #[arg(long = "kafka-property", value_name = "NAME=VALUE")]
+    pub kafka_properties: Vec<String>,
 }
 
 /// What the orderer side of a benchmark was.
@@ -82,6 +86,9 @@ pub struct OrdererParams {
     pub verify: bool,
     /// Whether blocks were signed by the orderer's identity.
     pub blocks_signed: bool,
+    /// `--kafka-property` settings of a Kafka run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kafka_properties: Vec<String>,
 }
 
 /// A benchmark record's figures: the load generator's, and the orderer's CPU.
@@ -94,6 +101,10 @@ pub struct BenchmarkFigures<'a> {
     pub orderer_cpu_s: Option<f64>,
     /// Delivered envelopes per orderer CPU second.
     pub tx_per_orderer_cpu_s: Option<f64>,
+    /// CPU seconds the local Kafka broker's process used during the run (none for solo
+    /// or a named cluster).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_cpu_s: Option<f64>,
 }
 
 /// A benchmark record's parameters.
@@ -124,6 +135,11 @@ impl BenchmarkArgs {
             batch_timeout_ms: self.batch_timeout_ms,
             verify: !self.no_verify,
             blocks_signed: true,
+            kafka_properties: if consensus == "kafka" {
+                self.kafka_properties.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -165,17 +181,23 @@ async fn measure(
     orderer: &InProcess,
     consensus: &str,
 ) -> Result<Report, Error> {
-    let cpu_before = cpu::orderer_cpu_ns();
+    let broker_cpu = || orderer.broker_pid().and_then(cpu::process_cpu_ns);
+    let (cpu_before, broker_before) = (cpu::orderer_cpu_ns(), broker_cpu());
     let report = run_once(args, orderer, None).await?;
-    let orderer_cpu_s = cpu::orderer_cpu_ns()
-        .zip(cpu_before)
-        .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
+    let seconds = |after: Option<u64>, before: Option<u64>| {
+        after
+            .zip(before)
+            .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9)
+    };
+    let orderer_cpu_s = seconds(cpu::orderer_cpu_ns(), cpu_before);
+    let broker_cpu_s = seconds(broker_cpu(), broker_before);
     let figures = BenchmarkFigures {
         run: &report.figures,
         orderer_cpu_s,
         tx_per_orderer_cpu_s: orderer_cpu_s
             .filter(|seconds| *seconds > 0.0)
             .map(|seconds| report.figures.delivered_tx as f64 / seconds),
+        broker_cpu_s,
     };
     println!("{report}");
     if let (Some(seconds), Some(per_second)) = (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s)
@@ -184,6 +206,9 @@ async fn measure(
             "orderer CPU: {seconds:.2} s, {per_second:.0} tx delivered per orderer CPU-second (verify: {})",
             !args.no_verify
         );
+    }
+    if let Some(seconds) = figures.broker_cpu_s {
+        println!("broker CPU: {seconds:.2} s");
     }
     if !args.no_record {
         let path = args

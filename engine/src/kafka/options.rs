@@ -99,11 +99,15 @@ impl KafkaOptions {
         self.brokers.as_deref().unwrap_or(configured).join(",")
     }
 
-    /// librdkafka properties shared by the producer, the consumer and the admin client.
-    pub(crate) fn client(&self, bootstrap: &str) -> ClientConfig {
+    /// A librdkafka client's properties: the bootstrap list, security, the role's
+    /// `defaults`, then [`KafkaOptions::properties`], which win over the defaults.
+    pub(crate) fn client(&self, bootstrap: &str, defaults: &[(&str, String)]) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", bootstrap);
         super::security::apply(&self.tls, &self.sasl_plain, &mut config);
+        for (key, value) in defaults {
+            config.set(*key, value);
+        }
         for (key, value) in &self.properties {
             config.set(key, value);
         }

@@ -53,18 +53,23 @@ impl PartitionReader {
         topic: &str,
         from: Option<i64>,
     ) -> Result<Self, KafkaError> {
-        let mut config = options.client(bootstrap);
+        let mut config = options.client(
+            bootstrap,
+            &[
+                // A block waits for its last message: do not let fetches idle long.
+                ("fetch.wait.max.ms", "5".into()),
+                // Bounded prefetch.
+                ("queued.max.messages.kbytes", "65536".into()),
+            ],
+        );
+        // What the reader's correctness rests on: not overridable.
         config
             // librdkafka needs a group even for assign(); nothing is committed.
             .set("group.id", format!("orderer-{topic}"))
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             // Never jump: an offset that is gone is an error, not a silent skip.
-            .set("auto.offset.reset", "error")
-            // A block waits for its last message: do not let fetches idle long.
-            .set("fetch.wait.max.ms", "5")
-            // Bounded prefetch.
-            .set("queued.max.messages.kbytes", "65536");
+            .set("auto.offset.reset", "error");
         let consumer: BaseConsumer = config.create()?;
         let reader = Self {
             consumer,

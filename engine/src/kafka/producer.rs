@@ -155,15 +155,20 @@ impl std::fmt::Debug for Producer {
 impl Producer {
     /// A producer for `topic` at `bootstrap`. It connects lazily.
     pub fn new(options: &KafkaOptions, bootstrap: &str, topic: &str) -> Result<Self, KafkaError> {
-        let mut config = options.client(bootstrap);
+        let mut config = options.client(
+            bootstrap,
+            &[
+                ("linger.ms", "2".into()),
+                (
+                    "queue.buffering.max.messages",
+                    options.queue_messages_max.to_string(),
+                ),
+            ],
+        );
+        // What Fabric's promises rest on: not overridable.
         config
             .set("acks", "all")
             .set("enable.idempotence", "true")
-            .set("linger.ms", "2")
-            .set(
-                "queue.buffering.max.messages",
-                options.queue_messages_max.to_string(),
-            )
             .set(
                 "message.timeout.ms",
                 options.write_timeout.as_millis().max(1).to_string(),
@@ -289,7 +294,7 @@ impl Producer {
 /// Creates `topic` with one partition unless it exists (Fabric's `setupTopicForChannel`).
 pub fn ensure_topic(options: &KafkaOptions, bootstrap: &str, topic: &str) -> Result<(), String> {
     let admin: AdminClient<DefaultClientContext> = options
-        .client(bootstrap)
+        .client(bootstrap, &[])
         .create()
         .map_err(|error| error.to_string())?;
     let new_topic = NewTopic::new(

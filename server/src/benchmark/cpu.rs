@@ -1,17 +1,32 @@
 //! CPU time of the orderer's threads in this process, from Linux's per-thread
 //! `/proc/self/task/<tid>/schedstat` (nanoseconds on a CPU). The benchmark's orderer runs
 //! on threads named `orderer-rt` (its runtime and that runtime's blocking pool),
-//! `verify-*`, `chain-*` and `store-*`; the load generator runs on others.
+//! `verify-*`, `chain-*`, `store-*` and, under Kafka, librdkafka's `rdk:*`; the load
+//! generator runs on others. A local broker's CPU is read the same way from its process.
 
 use std::path::Path;
 
 /// Name prefixes of the orderer's threads.
-const ORDERER_THREADS: [&str; 4] = ["orderer-rt", "verify-", "chain-", "store-"];
+const ORDERER_THREADS: [&str; 5] = ["orderer-rt", "verify-", "chain-", "store-", "rdk:"];
 
 /// Nanoseconds the orderer's live threads have spent on a CPU; `None` where `/proc` has
 /// no per-thread schedstat.
 pub fn orderer_cpu_ns() -> Option<u64> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    threads_cpu_ns(Path::new("/proc/self/task"), &ORDERER_THREADS)
+}
+
+/// Nanoseconds the live threads of process `pid` have spent on a CPU.
+pub fn process_cpu_ns(pid: u32) -> Option<u64> {
+    threads_cpu_ns(
+        &Path::new("/proc").join(pid.to_string()).join("task"),
+        &[""],
+    )
+}
+
+/// Nanoseconds on a CPU of the threads under `tasks` whose names start with one of
+/// `prefixes`.
+fn threads_cpu_ns(tasks: &Path, prefixes: &[&str]) -> Option<u64> {
+    let tasks = std::fs::read_dir(tasks).ok()?;
     let mut total_ns = 0u64;
     let mut seen = false;
     for task in tasks.flatten() {
@@ -19,10 +34,7 @@ pub fn orderer_cpu_ns() -> Option<u64> {
         let Ok(name) = std::fs::read_to_string(path.join("comm")) else {
             continue;
         };
-        if !ORDERER_THREADS
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-        {
+        if !prefixes.iter().any(|prefix| name.starts_with(prefix)) {
             continue;
         }
         if let Some(ns) = schedstat_ns(&path) {

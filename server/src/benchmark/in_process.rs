@@ -86,7 +86,7 @@ pub(super) struct InProcess {
     runtime: tokio::runtime::Runtime,
     _ledger: tempfile::TempDir,
     /// The Kafka broker this run started (stopped when dropped), for `kafka`.
-    _broker: Option<loadgen::kafka::Broker>,
+    broker: Option<loadgen::kafka::Broker>,
 }
 
 /// How long Kafka channels may take to post CONNECT and start reading.
@@ -94,9 +94,18 @@ const KAFKA_START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The broker a `consensus` run needs (none for solo) and the Kafka options to reach it.
 fn broker_for(
+    args: &BenchmarkArgs,
     consensus: &str,
 ) -> Result<(Option<loadgen::kafka::Broker>, engine::kafka::KafkaOptions), Error> {
     let mut kafka = engine::kafka::KafkaOptions::default();
+    for property in &args.kafka_properties {
+        let (name, value) = property
+            .split_once('=')
+            .ok_or_else(|| Error::Config(format!("--kafka-property {property:?}: NAME=VALUE")))?;
+        kafka
+            .properties
+            .push((name.trim().into(), value.trim().into()));
+    }
     let broker = match consensus {
         "solo" => None,
         "kafka" => {
@@ -140,7 +149,7 @@ impl InProcess {
     /// An orderer whose channels use `consensus`: `solo`, or `kafka` on the cluster
     /// `KAFKA_BROKERS` names or else a local broker started by `scripts/kafka/start.sh`.
     pub async fn start(args: &BenchmarkArgs, consensus: &str) -> Result<Self, Error> {
-        let (broker, kafka) = broker_for(consensus)?;
+        let (broker, kafka) = broker_for(args, consensus)?;
         let brokers: Vec<String> = broker
             .iter()
             .flat_map(|b| b.bootstrap.split(',').map(str::to_string))
@@ -199,8 +208,13 @@ impl InProcess {
             task,
             runtime,
             _ledger: ledger,
-            _broker: broker,
+            broker,
         })
+    }
+
+    /// The pid of the local broker this run started, if it started one.
+    pub fn broker_pid(&self) -> Option<u32> {
+        self.broker.as_ref().and_then(|broker| broker.pid)
     }
 
     pub async fn stop(self) -> Result<(), Error> {
