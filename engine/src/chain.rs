@@ -361,6 +361,7 @@ fn kafka_worker(
     let ready = Arc::new(AtomicBool::new(false));
     let worker = kafka::worker::KafkaWorker {
         channel_id: config.channel_id.clone(),
+        config: config.clone(),
         bootstrap,
         options: options.kafka.clone(),
         processor: kafka::processor::Processor::new(
@@ -368,6 +369,7 @@ fn kafka_worker(
             parts.tip.number,
             offsets,
             config.sequence,
+            resubmission(config),
         ),
         batch_timeout: config.batch_timeout,
         tip: parts.tip,
@@ -385,6 +387,20 @@ fn kafka_worker(
         sequence: config.sequence,
     };
     Ok((worker, ingress))
+}
+
+/// Fabric's Orderer capability `Resubmission()`: `V1_1` or `V1_4_2` (v2.x: `V2_0`).
+fn resubmission(config: &ChannelConfig) -> bool {
+    config
+        .tree
+        .orderer
+        .as_ref()
+        .and_then(|orderer| orderer.capabilities.as_ref())
+        .is_some_and(|capabilities| {
+            ["V1_1", "V1_4_2", "V2_0"]
+                .iter()
+                .any(|name| capabilities.value.contains(*name))
+        })
 }
 
 fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, Error> {

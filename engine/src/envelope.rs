@@ -124,6 +124,28 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
     })
 }
 
+/// Fabric's `ProcessNormalMsg` on a message read back from a Kafka partition, when the
+/// config moved on since it was validated: Broadcast's checks again, under `config` at
+/// `now_unix` (seconds).
+pub fn revalidate(
+    config: &crate::config::ChannelConfig,
+    raw: Bytes,
+    now_unix: i64,
+) -> Result<(), Rejection> {
+    let inspected = inspect(raw)?;
+    if inspected.channel_id != config.channel_id {
+        return Err(Rejection::bad_request(format!(
+            "message is for channel {}, not {}",
+            inspected.channel_id, config.channel_id
+        )));
+    }
+    check_size(&inspected.message, &config.batch_size)?;
+    config
+        .access
+        .check(&inspected.signed, crate::access::WRITERS, now_unix)
+        .map(|_| ())
+}
+
 /// Fabric's `MaxBytesRule`: `len(payload) + len(signature)` within AbsoluteMaxBytes.
 pub fn check_size(message: &Message, batch_size: &BatchSize) -> Result<(), Rejection> {
     if message.size_bytes > batch_size.absolute_max_bytes {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use orderer_proto::common::implicit_meta_policy::Rule;
 use orderer_proto::common::{
-    Block, BlockData, BlockHeader, BlockMetadata, ChannelHeader, Config, ConfigEnvelope,
-    ConfigGroup, ConfigValue, Envelope, Header, HeaderType, Payload,
+    Block, BlockData, BlockHeader, BlockMetadata, Capabilities, Capability, ChannelHeader, Config,
+    ConfigEnvelope, ConfigGroup, ConfigValue, Envelope, Header, HeaderType, Payload,
 };
 use orderer_proto::orderer::{
     BatchSize as BatchSizeValue, BatchTimeout, ConsensusType, KafkaBrokers,
@@ -42,7 +42,15 @@ pub struct GenesisSpec {
     /// The orgs; with none, every Readers and Writers policy is an implicit meta policy
     /// over nothing, which Fabric's rule counts as met by any valid signature.
     pub orgs: Vec<OrgSpec>,
+    /// `Config.sequence`: 0 for a channel's first config; tests set another to stand for
+    /// a channel whose config has moved on since some message was validated.
+    pub sequence: u64,
 }
+
+/// The Orderer group's capabilities, as configtxgen's v1.4 sample profiles write them:
+/// `V1_4_2` switches on, among others, Kafka resubmission (re-validating and re-ordering
+/// messages validated under an older config instead of re-validating every message).
+pub const ORDERER_CAPABILITIES: &[&str] = &["V1_4_2"];
 
 /// An org of a made channel.
 #[derive(Debug, Clone)]
@@ -105,6 +113,13 @@ impl GenesisSpec {
                 value(consensus.encode_to_vec()),
             ),
         ]);
+        let capabilities = Capabilities {
+            capabilities: ORDERER_CAPABILITIES
+                .iter()
+                .map(|name| (name.to_string(), Capability::default()))
+                .collect(),
+        };
+        values.insert("Capabilities".into(), value(capabilities.encode_to_vec()));
         if !self.kafka_brokers.is_empty() {
             let brokers = KafkaBrokers {
                 brokers: self.kafka_brokers.clone(),
@@ -137,7 +152,7 @@ impl GenesisSpec {
         };
         let config = ConfigEnvelope {
             config: Some(Config {
-                sequence: 0,
+                sequence: self.sequence,
                 channel_group: Some(ConfigGroup {
                     groups: HashMap::from([
                         ("Orderer".to_string(), self.orderer_group()),
@@ -205,6 +220,7 @@ mod tests {
             },
             batch_timeout: Duration::from_millis(250),
             orgs: Vec::new(),
+            sequence: 0,
         };
         let config = ChannelConfig::from_block(&spec.build()).unwrap();
         assert_eq!(config.channel_id, "bench");

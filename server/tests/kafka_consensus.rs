@@ -328,3 +328,71 @@ async fn a_trickle_is_cut_by_time_to_cut_identically_on_both_nodes() {
         .collect();
     assert!(offsets.windows(2).all(|w| w[0] + 2 <= w[1]), "{offsets:?}");
 }
+
+/// The channel's config is at sequence 1; a foreign node writes two envelopes it
+/// validated at sequence 0, as one that had not yet applied the newest config would.
+/// Both nodes validate them again: the good one is re-submitted by each node, and the
+/// first copy read is ordered, once, on both; the one no longer valid (its signer is not
+/// in the channel) is dropped by both. The chains stay identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_validated_under_an_older_config_are_validated_again_and_ordered_once() {
+    let backend = Backend::kafka();
+    let (channel, genesis_block) = backend.channel_with("resubmit", |spec| {
+        spec.batch_size.max_message_count = 10;
+        spec.batch_timeout = Duration::from_millis(500);
+        spec.sequence = 1;
+    });
+    let (ledger_a, ledger_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = backend.spawn(ledger_a.path(), &genesis_block);
+    let b = backend.spawn(ledger_b.path(), &genesis_block);
+    let Backend::Kafka(broker) = &backend else {
+        unreachable!("a Kafka backend")
+    };
+
+    let good = message(&channel, b"validated at sequence 0");
+    let outsider = loadgen::ca::DevCa::generate("OutsiderOrg")
+        .unwrap()
+        .issue("outsider", &["client"])
+        .unwrap()
+        .signer()
+        .unwrap();
+    let stale = message_by(&outsider, &channel, b"valid only before");
+    let foreign = engine::kafka::Producer::new(
+        &engine::kafka::KafkaOptions::default(),
+        &broker.bootstrap,
+        &channel,
+    )
+    .unwrap();
+    let timeout = Duration::from_secs(10);
+    let stale_offset = foreign
+        .send_and_wait(&engine::kafka::message::normal(&stale, 0), timeout)
+        .unwrap();
+    let good_offset = foreign
+        .send_and_wait(&engine::kafka::message::normal(&good, 0), timeout)
+        .unwrap();
+    assert!(good_offset > stale_offset);
+
+    chain_holding(&a.endpoint, &channel, 1).await;
+    let after = message(&channel, b"validated at sequence 1");
+    let statuses = broadcast(&b.endpoint, std::slice::from_ref(&after)).await;
+    assert_eq!(statuses, [Some(Status::Success as i32)]);
+    let chain_a = chain_holding(&a.endpoint, &channel, 2).await;
+    let chain_b = chain_holding(&b.endpoint, &channel, 2).await;
+    assert_identical(&chain_a, &chain_b);
+    let ordered: Vec<Bytes> = chain_a
+        .iter()
+        .skip(1)
+        .flat_map(|block| block.data.clone().unwrap().data)
+        .collect();
+    assert_eq!(
+        ordered,
+        [good, after],
+        "the re-submitted copy once, the stale one never"
+    );
+    let newest = kafka_metadata(chain_a.last().unwrap());
+    assert_eq!(
+        newest.last_original_offset_processed, good_offset,
+        "the block records the offset the re-submitted message was first read at"
+    );
+    a.wait_for_log("discarding bad normal message");
+}

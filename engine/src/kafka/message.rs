@@ -20,12 +20,19 @@ pub const NOTHING_PERSISTED: i64 = -3;
 /// validated against config sequence `config_seq`, ordered for the first time
 /// (`original_offset` 0).
 pub fn normal(envelope: &Bytes, config_seq: u64) -> Vec<u8> {
+    resubmitted(envelope, config_seq, 0)
+}
+
+/// A NORMAL message re-validated against config sequence `config_seq` and ordered again;
+/// `original_offset` is where it was first read, so that the nodes which all re-submit
+/// it take only the first copy.
+pub fn resubmitted(envelope: &Bytes, config_seq: u64, original_offset: i64) -> Vec<u8> {
     KafkaMessage {
         r#type: Some(Type::Regular(KafkaMessageRegular {
             payload: envelope.clone(),
             config_seq,
             class: Class::Normal as i32,
-            original_offset: 0,
+            original_offset,
         })),
     }
     .encode_to_vec()

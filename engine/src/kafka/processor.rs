@@ -4,10 +4,10 @@
 //! same blocks.
 
 use bytes::Bytes;
-use orderer_proto::common::Envelope;
-use orderer_proto::orderer::KafkaMessage;
+use orderer_proto::common::{ChannelHeader, Envelope, HeaderType, Payload};
 use orderer_proto::orderer::kafka_message::Type;
 use orderer_proto::orderer::kafka_message_regular::Class;
+use orderer_proto::orderer::{KafkaMessage, KafkaMessageRegular};
 use prost::Message as _;
 
 use super::message::Offsets;
@@ -31,7 +31,23 @@ pub struct Outcome {
     pub blocks: Vec<(Batch, Offsets)>,
     /// What the batch timer does.
     pub timer: Option<Timer>,
+    /// An envelope to produce again (Fabric's re-submission).
+    pub resubmit: Option<Resubmit>,
 }
+
+/// A message validated under an older config, valid under the current one: produced again
+/// with the current config sequence and `original_offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resubmit {
+    /// The envelope.
+    pub envelope: Bytes,
+    /// The offset it was read at.
+    pub original_offset: i64,
+}
+
+/// Fabric's `ProcessNormalMsg` on an envelope under the chain's current config: the
+/// reason it is refused, if it is.
+pub type Validate<'a> = &'a dyn Fn(&Bytes) -> Result<(), String>;
 
 /// Why a message was not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +67,28 @@ pub struct Processor {
     offsets: Offsets,
     /// The config sequence this node validates against.
     sequence: u64,
+    /// The Orderer capability `Resubmission` (`V1_1` or `V1_4_2`): without it (or for a
+    /// message of class UNKNOWN, from a v1.0 orderer) every message is validated again
+    /// when read and never re-ordered, Fabric's compatibility mode.
+    resubmission: bool,
 }
 
 impl Processor {
-    /// The state of a chain whose newest block is `last_cut` and records `offsets`.
-    pub fn new(cutter: BlockCutter, last_cut: u64, offsets: Offsets, sequence: u64) -> Self {
+    /// The state of a chain whose newest block is `last_cut` and records `offsets`, its
+    /// config at `sequence`, with or without the `resubmission` capability.
+    pub fn new(
+        cutter: BlockCutter,
+        last_cut: u64,
+        offsets: Offsets,
+        sequence: u64,
+        resubmission: bool,
+    ) -> Self {
         Self {
             cutter,
             last_cut,
             offsets,
             sequence,
+            resubmission,
         }
     }
 
@@ -80,8 +108,14 @@ impl Processor {
         self.cutter.has_pending()
     }
 
-    /// Takes the message at `offset`.
-    pub fn consume(&mut self, offset: i64, value: Bytes) -> Result<Outcome, Refusal> {
+    /// Takes the message at `offset`; `validate` is called for the messages Fabric
+    /// validates again when reading them.
+    pub fn consume(
+        &mut self,
+        offset: i64,
+        value: Bytes,
+        validate: Validate<'_>,
+    ) -> Result<Outcome, Refusal> {
         let message = KafkaMessage::decode(value).map_err(|error| {
             Refusal::Skip(format!(
                 "message at offset {offset} is not a KafkaMessage: {error}"
@@ -92,47 +126,83 @@ impl Processor {
             Some(Type::TimeToCut(time_to_cut)) => {
                 self.time_to_cut(offset, time_to_cut.block_number)
             }
-            Some(Type::Regular(regular)) => {
-                let class = Class::try_from(regular.class).unwrap_or(Class::Unknown);
-                if class != Class::Normal {
-                    // A config message, or one from a v1.0 orderer (class UNKNOWN, which
-                    // Fabric re-validates): this orderer takes no config updates, and
-                    // dropping it would fork from the nodes that take it.
-                    return Err(Refusal::Halt(format!(
-                        "message at offset {offset} has class {}, which this orderer does not process",
-                        class.as_str_name()
-                    )));
-                }
-                if regular.original_offset != 0 && regular.original_offset <= self.offsets.processed
-                {
-                    return Ok(Outcome::default()); // re-submitted and taken already
-                }
-                if regular.config_seq < self.sequence {
-                    // Fabric re-validates such a message and re-orders it. This orderer's
-                    // config sequence never moves (it takes no config updates), so only a
-                    // foreign orderer can have written it.
-                    return Err(Refusal::Halt(format!(
-                        "message at offset {offset} was validated at config sequence {}, before this channel's {}",
-                        regular.config_seq, self.sequence
-                    )));
-                }
-                let envelope = Envelope::decode(regular.payload.clone()).map_err(|error| {
-                    Refusal::Skip(format!(
-                        "payload at offset {offset} is not an envelope: {error}"
-                    ))
-                })?;
-                let size_bytes = envelope.payload.len() + envelope.signature.len();
-                let message = Message {
-                    envelope: regular.payload,
-                    size_bytes: u32::try_from(size_bytes).unwrap_or(u32::MAX),
-                };
-                let original = match regular.original_offset {
-                    0 => self.offsets.processed,
-                    original => original,
-                };
-                Ok(self.normal(offset, message, original))
-            }
+            Some(Type::Regular(regular)) => self.regular(offset, regular, validate),
         }
+    }
+
+    /// Fabric's `processRegular`.
+    fn regular(
+        &mut self,
+        offset: i64,
+        regular: KafkaMessageRegular,
+        validate: Validate<'_>,
+    ) -> Result<Outcome, Refusal> {
+        let class = Class::try_from(regular.class).unwrap_or(Class::Unknown);
+        let envelope = Envelope::decode(regular.payload.clone()).map_err(|error| {
+            Refusal::Skip(format!(
+                "payload at offset {offset} is not an envelope: {error}"
+            ))
+        })?;
+        let size_bytes = envelope.payload.len() + envelope.signature.len();
+        let message = Message {
+            envelope: regular.payload.clone(),
+            size_bytes: u32::try_from(size_bytes).unwrap_or(u32::MAX),
+        };
+        let discard = |why: String| {
+            Refusal::Skip(format!(
+                "discarding bad normal message at offset {offset} because = {why}"
+            ))
+        };
+        let config_class = |what: &str| {
+            // This orderer takes no config updates; dropping a config message would fork
+            // from the nodes that apply it.
+            Refusal::Halt(format!(
+                "message at offset {offset} is a {what}, which this orderer does not process"
+            ))
+        };
+        if class == Class::Unknown || !self.resubmission {
+            // Compatibility mode: validate again, never re-order.
+            return match header_type(&envelope) {
+                Some(HeaderType::Config | HeaderType::OrdererTransaction) => {
+                    Err(config_class("config message"))
+                }
+                Some(HeaderType::ConfigUpdate) => Err(Refusal::Skip(format!(
+                    "message at offset {offset}: not expecting message of type ConfigUpdate"
+                ))),
+                _ => {
+                    validate(&regular.payload).map_err(discard)?;
+                    Ok(self.normal(offset, message, self.offsets.processed))
+                }
+            };
+        }
+        if class == Class::Config {
+            return Err(config_class("config message (class CONFIG)"));
+        }
+        if regular.original_offset != 0 && regular.original_offset <= self.offsets.processed {
+            return Ok(Outcome::default()); // re-submitted and taken already
+        }
+        if regular.config_seq < self.sequence {
+            // The config moved on since the message was validated: validate it again and
+            // order it again, first read here.
+            validate(&regular.payload).map_err(discard)?;
+            return Ok(Outcome {
+                resubmit: Some(Resubmit {
+                    envelope: regular.payload,
+                    original_offset: offset,
+                }),
+                ..Outcome::default()
+            });
+        }
+        let original = match regular.original_offset {
+            0 => self.offsets.processed,
+            original => original,
+        };
+        Ok(self.normal(offset, message, original))
+    }
+
+    /// The current config sequence.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
     }
 
     /// Fabric's `commitNormalMsg`.
@@ -143,8 +213,8 @@ impl Processor {
         if batches.is_empty() {
             self.offsets.processed = original;
             return Outcome {
-                blocks: Vec::new(),
                 timer,
+                ..Outcome::default()
             };
         }
         let two = batches.len() == 2;
@@ -164,7 +234,11 @@ impl Processor {
             self.offsets.processed = original;
             blocks.push(self.cut(second, offset));
         }
-        Outcome { blocks, timer }
+        Outcome {
+            blocks,
+            timer,
+            ..Outcome::default()
+        }
     }
 
     /// Fabric's `processTimeToCut`.
@@ -191,6 +265,7 @@ impl Processor {
         Ok(Outcome {
             blocks: vec![block],
             timer: Some(Timer::Stop),
+            ..Outcome::default()
         })
     }
 
@@ -199,6 +274,13 @@ impl Processor {
         self.offsets.persisted = persisted;
         (batch, self.offsets)
     }
+}
+
+/// The channel header type of `envelope`, if it decodes.
+fn header_type(envelope: &Envelope) -> Option<HeaderType> {
+    let payload = Payload::decode(envelope.payload.clone()).ok()?;
+    let header = ChannelHeader::decode(payload.header?.channel_header).ok()?;
+    HeaderType::try_from(header.r#type).ok()
 }
 
 #[cfg(test)]
@@ -213,7 +295,12 @@ mod tests {
             absolute_max_bytes: 1 << 20,
             preferred_max_bytes: 1 << 19,
         });
-        Processor::new(cutter, 0, Offsets::default(), 0)
+        Processor::new(cutter, 0, Offsets::default(), 0, true)
+    }
+
+    /// For paths on which Fabric does not validate again.
+    fn unchecked(_: &Bytes) -> Result<(), String> {
+        panic!("validated on a path Fabric does not validate again")
     }
 
     fn envelope(tag: u8) -> Bytes {
@@ -233,15 +320,15 @@ mod tests {
     fn a_full_batch_records_the_offset_of_its_last_envelope() {
         let mut p = processor(2);
         assert!(
-            p.consume(0, message::connect().into())
+            p.consume(0, message::connect().into(), &unchecked)
                 .unwrap()
                 .blocks
                 .is_empty()
         );
-        let first = p.consume(1, normal(1)).unwrap();
+        let first = p.consume(1, normal(1), &unchecked).unwrap();
         assert!(first.blocks.is_empty());
         assert_eq!(first.timer, Some(Timer::Start));
-        let second = p.consume(2, normal(2)).unwrap();
+        let second = p.consume(2, normal(2), &unchecked).unwrap();
         assert_eq!(second.timer, Some(Timer::Stop));
         let [(batch, offsets)] = &second.blocks[..] else {
             panic!("one block expected: {second:?}");
@@ -254,20 +341,24 @@ mod tests {
     #[test]
     fn time_to_cut_cuts_once_and_stale_ones_are_ignored() {
         let mut p = processor(10);
-        p.consume(5, normal(1)).unwrap();
-        let cut = p.consume(6, message::time_to_cut(1).into()).unwrap();
+        p.consume(5, normal(1), &unchecked).unwrap();
+        let cut = p
+            .consume(6, message::time_to_cut(1).into(), &unchecked)
+            .unwrap();
         let [(batch, offsets)] = &cut.blocks[..] else {
             panic!("one block expected: {cut:?}");
         };
         assert_eq!(batch.len(), 1);
         assert_eq!(offsets.persisted, 6, "the time-to-cut's own offset");
         // The other node's time-to-cut for the same block arrives later: stale.
-        p.consume(7, normal(2)).unwrap();
-        let stale = p.consume(8, message::time_to_cut(1).into()).unwrap();
+        p.consume(7, normal(2), &unchecked).unwrap();
+        let stale = p
+            .consume(8, message::time_to_cut(1).into(), &unchecked)
+            .unwrap();
         assert!(stale.blocks.is_empty());
         assert!(p.has_pending());
         assert!(matches!(
-            p.consume(9, message::time_to_cut(3).into()),
+            p.consume(9, message::time_to_cut(3).into(), &unchecked),
             Err(Refusal::Halt(_))
         ));
     }
@@ -281,7 +372,7 @@ mod tests {
         });
         let mut p = processor(10);
         p.cutter = cutter;
-        p.consume(3, normal(1)).unwrap();
+        p.consume(3, normal(1), &unchecked).unwrap();
         let big: Bytes = message::normal(
             &Envelope {
                 payload: vec![2; 50].into(),
@@ -292,7 +383,7 @@ mod tests {
             0,
         )
         .into();
-        let out = p.consume(4, big).unwrap();
+        let out = p.consume(4, big, &unchecked).unwrap();
         let persisted: Vec<i64> = out.blocks.iter().map(|(_, o)| o.persisted).collect();
         assert_eq!(persisted, [3, 4]);
         assert_eq!(p.last_cut(), 2);
@@ -302,7 +393,7 @@ mod tests {
     fn config_and_foreign_messages_halt_and_garbage_is_skipped() {
         let mut p = processor(10);
         let config: Bytes = KafkaMessage {
-            r#type: Some(Type::Regular(orderer_proto::orderer::KafkaMessageRegular {
+            r#type: Some(Type::Regular(KafkaMessageRegular {
                 payload: envelope(1),
                 config_seq: 0,
                 class: Class::Config as i32,
@@ -311,11 +402,146 @@ mod tests {
         }
         .encode_to_vec()
         .into();
-        assert!(matches!(p.consume(0, config), Err(Refusal::Halt(_))));
         assert!(matches!(
-            p.consume(1, Bytes::from_static(&[0xff, 0xff])),
+            p.consume(0, config, &unchecked),
+            Err(Refusal::Halt(_))
+        ));
+        assert!(matches!(
+            p.consume(1, Bytes::from_static(&[0xff, 0xff]), &unchecked),
             Err(Refusal::Skip(_))
         ));
         assert!(!p.has_pending());
+    }
+
+    /// An envelope whose channel header has `header_type`.
+    fn typed(header_type: HeaderType, tag: u8) -> Bytes {
+        let header = orderer_proto::common::Header {
+            channel_header: ChannelHeader {
+                r#type: header_type as i32,
+                ..ChannelHeader::default()
+            }
+            .encode_to_vec()
+            .into(),
+            signature_header: Bytes::new(),
+        };
+        Envelope {
+            payload: Payload {
+                header: Some(header),
+                data: vec![tag; 4].into(),
+            }
+            .encode_to_vec()
+            .into(),
+            signature: vec![1; 5].into(),
+        }
+        .encode_to_vec()
+        .into()
+    }
+
+    fn regular(envelope: &Bytes, config_seq: u64, class: Class) -> Bytes {
+        KafkaMessage {
+            r#type: Some(Type::Regular(KafkaMessageRegular {
+                payload: envelope.clone(),
+                config_seq,
+                class: class as i32,
+                original_offset: 0,
+            })),
+        }
+        .encode_to_vec()
+        .into()
+    }
+
+    #[test]
+    fn a_message_validated_under_an_older_config_is_validated_again_and_resubmitted() {
+        let cutter = BlockCutter::new(BatchSize {
+            max_message_count: 10,
+            absolute_max_bytes: 1 << 20,
+            preferred_max_bytes: 1 << 19,
+        });
+        let mut p = Processor::new(cutter, 0, Offsets::default(), 1, true);
+        let (good, bad) = (envelope(1), envelope(2));
+        let valid = |raw: &Bytes| {
+            if *raw == good {
+                Ok(())
+            } else {
+                Err("identity expired".to_string())
+            }
+        };
+        let out = p
+            .consume(5, message::normal(&good, 0).into(), &valid)
+            .unwrap();
+        assert_eq!(
+            out.resubmit,
+            Some(Resubmit {
+                envelope: good.clone(),
+                original_offset: 5
+            })
+        );
+        assert!(
+            out.blocks.is_empty() && !p.has_pending(),
+            "not ordered here"
+        );
+        let refused = p.consume(6, message::normal(&bad, 0).into(), &valid);
+        assert!(
+            matches!(&refused, Err(Refusal::Skip(why)) if why.contains("discarding bad normal message") && why.contains("identity expired")),
+            "{refused:?}"
+        );
+        // Every node re-submits it: the first copy read is ordered, the others dropped.
+        let copy = || Bytes::from(message::resubmitted(&good, 1, 5));
+        p.consume(9, copy(), &unchecked).unwrap();
+        assert!(p.has_pending());
+        p.consume(10, copy(), &unchecked).unwrap();
+        let cut = p
+            .consume(11, message::time_to_cut(1).into(), &unchecked)
+            .unwrap();
+        let [(batch, offsets)] = &cut.blocks[..] else {
+            panic!("one block expected: {cut:?}");
+        };
+        assert_eq!(batch, &vec![good.clone()]);
+        assert_eq!((offsets.persisted, offsets.processed), (11, 5));
+    }
+
+    #[test]
+    fn without_resubmission_or_for_class_unknown_every_message_is_validated_again() {
+        let cutter = BlockCutter::new(BatchSize {
+            max_message_count: 10,
+            absolute_max_bytes: 1 << 20,
+            preferred_max_bytes: 1 << 19,
+        });
+        let mut compat = Processor::new(cutter, 0, Offsets::default(), 0, false);
+        let checked = std::cell::Cell::new(0);
+        let refuse_tag_2 = |raw: &Bytes| {
+            checked.set(checked.get() + 1);
+            if *raw == typed(HeaderType::Message, 2) {
+                Err("permission denied".to_string())
+            } else {
+                Ok(())
+            }
+        };
+        let message = |tag| regular(&typed(HeaderType::Message, tag), 0, Class::Normal);
+        compat.consume(1, message(1), &refuse_tag_2).unwrap();
+        assert!(matches!(
+            compat.consume(2, message(2), &refuse_tag_2),
+            Err(Refusal::Skip(_))
+        ));
+        assert_eq!(checked.get(), 2);
+        assert!(
+            compat.has_pending(),
+            "the valid one is ordered, not re-submitted"
+        );
+        let config = regular(&typed(HeaderType::Config, 3), 0, Class::Normal);
+        assert!(matches!(
+            compat.consume(3, config, &refuse_tag_2),
+            Err(Refusal::Halt(_))
+        ));
+
+        let mut p = processor(10);
+        let unknown = |header_type, tag| regular(&typed(header_type, tag), 0, Class::Unknown);
+        p.consume(1, unknown(HeaderType::Message, 1), &refuse_tag_2)
+            .unwrap();
+        assert_eq!(checked.get(), 3);
+        assert!(matches!(
+            p.consume(2, unknown(HeaderType::ConfigUpdate, 4), &refuse_tag_2),
+            Err(Refusal::Skip(why)) if why.contains("ConfigUpdate")
+        ));
     }
 }

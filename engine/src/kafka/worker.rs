@@ -7,17 +7,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use tracing::{error, info, warn};
 
 use super::message::{self, Offsets};
 use super::options::KafkaOptions;
 use super::partition::PartitionReader;
-use super::processor::{Processor, Refusal, Timer};
+use super::processor::{Processor, Refusal, Resubmit, Timer};
 use super::producer::{Producer, ensure_topic};
 use crate::block::{self, AssembledBlock, ChainTip};
 use crate::chain::Input;
 use crate::cutter::Batch;
+
+/// Seconds since the Unix epoch: what identity expiry is judged by on re-validation.
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
 
 /// The longest the worker waits in one poll, so it sees a stop request promptly.
 const POLL_MAX: Duration = Duration::from_millis(50);
@@ -26,6 +36,8 @@ const ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 pub(crate) struct KafkaWorker {
     pub channel_id: String,
+    /// What messages read back are validated against, when Fabric validates them again.
+    pub config: crate::config::ChannelConfig,
     pub bootstrap: String,
     pub options: KafkaOptions,
     pub processor: Processor,
@@ -133,8 +145,19 @@ impl KafkaWorker {
                     continue;
                 }
             };
-            match self.processor.consume(record.offset, record.value) {
+            let config = &self.config;
+            let validate = |raw: &Bytes| {
+                crate::envelope::revalidate(config, raw.clone(), now_unix())
+                    .map_err(|rejection| rejection.info)
+            };
+            match self
+                .processor
+                .consume(record.offset, record.value, &validate)
+            {
                 Ok(outcome) => {
+                    if let Some(resubmit) = outcome.resubmit {
+                        self.resubmit(&resubmit);
+                    }
                     for (batch, offsets) in outcome.blocks {
                         if !self.emit(batch, &offsets) {
                             return;
@@ -157,6 +180,25 @@ impl KafkaWorker {
                     return;
                 }
             }
+        }
+    }
+
+    /// Produces a message again, validated under the current config (Fabric's `order`
+    /// with the original offset). Like Fabric, a failed write is logged and the message
+    /// is not ordered.
+    fn resubmit(&self, resubmit: &Resubmit) {
+        let payload = message::resubmitted(
+            &resubmit.envelope,
+            self.processor.sequence(),
+            resubmit.original_offset,
+        );
+        if let Err(error) = self.producer.post(&payload, "re-submitted message") {
+            warn!(
+                channel = %self.channel_id,
+                original_offset = resubmit.original_offset,
+                ?error,
+                "could not re-submit a message validated under an older config"
+            );
         }
     }
 

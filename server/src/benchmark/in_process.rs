@@ -62,6 +62,7 @@ impl Network {
                     },
                     batch_timeout: Duration::from_millis(args.batch_timeout_ms),
                     orgs: vec![org.clone()],
+                    sequence: 0,
                 }
                 .build()
             })

@@ -117,6 +117,7 @@ pub fn genesis_spec(channel_id: &str, orgs: &[OrgSpec]) -> GenesisSpec {
         },
         batch_timeout: Duration::from_secs(2),
         orgs: orgs.to_vec(),
+        sequence: 0,
     }
 }
 
