@@ -48,6 +48,7 @@ def row(record):
         when.strftime("%Y-%m-%d %H:%M"),
         record["git_rev"],
         orderer.get("consensus", "-") + (f" {orderer['max_message_count']}/{orderer['batch_timeout_ms']}ms" if orderer else "")
+        + (" TLS" if orderer.get("tls") else "")
         + "".join(f" {p}" for p in orderer.get("kafka_properties", [])),
         checks(w, orderer),
         f"{len(w['channels'])}x{w['broadcast_streams_per_channel']}",
@@ -87,10 +88,44 @@ KAFKA_HEADER = ["time (UTC)", "git", "kafka properties", "ch x streams", "tx", "
                 "orderer CPU-s", "broker CPU-s"]
 
 
+TLS_HEADER = ["time (UTC)", "git", "orderer", "ch x streams", "tx", "plain delivered tx/s",
+              "TLS delivered tx/s", "TLS / plain", "plain commit p50 ms", "TLS commit p50 ms",
+              "plain tx per orderer CPU-s", "TLS tx per orderer CPU-s"]
+
+
+def tls_pairs(all_records):
+    """`orderer benchmark --tls` records a plain and a TLS run of each consensus with the
+    same `run_id`: each TLS record next to its plain twin."""
+    plain = {}
+    for r in all_records:
+        o = r["params"].get("orderer", {})
+        if r.get("kind") == "benchmark" and "run_id" in o and not o.get("tls"):
+            plain[(o["run_id"], o["consensus"])] = r
+    rows = []
+    for r in all_records:
+        o = r["params"].get("orderer", {})
+        twin = plain.get((o.get("run_id"), o.get("consensus")))
+        if r.get("kind") != "benchmark" or not o.get("tls") or twin is None:
+            continue
+        w, f, p = workload_of(r), r["figures"], twin["figures"]
+        when = datetime.datetime.fromtimestamp(r["unix_time"], datetime.timezone.utc)
+        per_cpu = lambda x: f"{x['tx_per_orderer_cpu_s']:.0f}" if x.get("tx_per_orderer_cpu_s") else "-"
+        rows.append([
+            when.strftime("%Y-%m-%d %H:%M"), r["git_rev"], o["consensus"],
+            f"{len(w['channels'])}x{w['broadcast_streams_per_channel']}", f"{f['sent_tx']}",
+            f"{p['throughput_delivered_tps']:.0f}", f"{f['throughput_delivered_tps']:.0f}",
+            f"{100 * f['throughput_delivered_tps'] / p['throughput_delivered_tps']:.0f}%",
+            ms(p["commit_latency_us"]["p50"]), ms(f["commit_latency_us"]["p50"]),
+            per_cpu(p), per_cpu(f),
+        ])
+    return rows
+
+
 def kafka_pairs(all_records):
     """`orderer benchmark --consensus kafka` appends a solo record, then the kafka one, of
     the same workload: each kafka record with the solo record just before it."""
-    benchmarks = [r for r in all_records if r.get("kind") == "benchmark"]  # newest first
+    benchmarks = [r for r in all_records if r.get("kind") == "benchmark"
+                  and not r["params"].get("orderer", {}).get("tls")]  # newest first
     rows = []
     for record, before in zip(benchmarks, benchmarks[1:]):
         orderer = record["params"].get("orderer", {})
@@ -153,6 +188,11 @@ def main():
                   "Records with a broker figure also count librdkafka's threads as the orderer's; "
                   "earlier ones left them out.", "",
                   table(pairs, KAFKA_HEADER)]
+    pairs = tls_pairs(all_records)
+    if pairs:
+        parts += ["", "## TLS next to plain (same run, same workload)", "",
+                  "Each `orderer benchmark --tls` run: the plain record and the TLS one of each "
+                  "consensus, paired by `run_id`.", "", table(pairs, TLS_HEADER)]
     with open(os.path.join(HERE, "README.md"), "w") as f:
         f.write("\n".join(parts) + "\n")
 

@@ -60,6 +60,19 @@ pub struct WorkloadArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// TLS: the PEM roots the orderer's certificate must chain to (an `http://` endpoint
+    /// is then dialled as `https://`).
+    #[arg(long)]
+    pub tls_ca: Option<PathBuf>,
+    /// Mutual TLS: the client's PEM certificate (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Mutual TLS: the client's PEM private key (with --tls-cert).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// TLS: the name the orderer's certificate must carry, when not the endpoint's host.
+    #[arg(long)]
+    pub tls_server_name: Option<String>,
 }
 
 impl WorkloadArgs {
@@ -119,6 +132,30 @@ impl WorkloadArgs {
             signer,
             drain_timeout: Duration::from_secs_f64(self.drain_timeout),
             progress: !self.quiet,
+            tls: self.tls()?,
         })
+    }
+
+    /// The TLS settings of the flags, files read.
+    fn tls(&self) -> Result<Option<crate::client::ClientTls>, Error> {
+        let read = |flag: &str, path: &PathBuf| {
+            std::fs::read(path)
+                .map_err(|error| Error::Refused(format!("{flag} {}: {error}", path.display())))
+        };
+        let Some(ca) = &self.tls_ca else {
+            return match self.tls_cert {
+                Some(_) => Err(Error::Refused("--tls-cert needs --tls-ca".into())),
+                None => Ok(None),
+            };
+        };
+        let identity = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some((read("--tls-cert", cert)?, read("--tls-key", key)?)),
+            _ => None,
+        };
+        Ok(Some(crate::client::ClientTls {
+            root_cas_pem: read("--tls-ca", ca)?,
+            identity,
+            server_name: self.tls_server_name.clone(),
+        }))
     }
 }

@@ -9,7 +9,7 @@ use orderer_proto::raw::{DeliverFrame, RawEnvelope};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 use crate::Error;
 
@@ -21,16 +21,57 @@ const SEND_QUEUE_MAX: usize = 1024;
 /// A connected AtomicBroadcast client (cheap to clone: clones share the connection).
 pub type Client = AtomicBroadcastClient<Channel>;
 
+/// TLS for a client connection (PEM): the roots the orderer's certificate must chain to,
+/// and for mutual TLS the client's own certificate and key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClientTls {
+    /// Roots the orderer's certificate must chain to.
+    pub root_cas_pem: Vec<u8>,
+    /// The client's certificate and key, for an orderer that requires one.
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+    /// The name the orderer's certificate must carry, when not the endpoint's host.
+    pub server_name: Option<String>,
+}
+
+impl std::fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTls")
+            .field("mutual", &self.identity.is_some())
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Connects to an orderer at `endpoint` (`http://host:port`).
 pub async fn connect(endpoint: &str) -> Result<Client, Error> {
-    let channel = Channel::from_shared(endpoint.to_string())
-        .map_err(|_| Error::Endpoint(endpoint.to_string()))?
-        .connect()
-        .await
-        .map_err(|source| Error::Connect {
-            endpoint: endpoint.to_string(),
-            source,
-        })?;
+    connect_with(endpoint, None).await
+}
+
+/// Connects to an orderer at `endpoint`, over TLS when `tls` is given (then an `http://`
+/// endpoint is dialled as `https://`).
+pub async fn connect_with(endpoint: &str, tls: Option<&ClientTls>) -> Result<Client, Error> {
+    let address = match (tls, endpoint.strip_prefix("http://")) {
+        (Some(_), Some(rest)) => format!("https://{rest}"),
+        _ => endpoint.to_string(),
+    };
+    let mut builder =
+        Channel::from_shared(address).map_err(|_| Error::Endpoint(endpoint.to_string()))?;
+    let failed = |source| Error::Connect {
+        endpoint: endpoint.to_string(),
+        source,
+    };
+    if let Some(tls) = tls {
+        let mut config =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&tls.root_cas_pem));
+        if let Some((certificate, key)) = &tls.identity {
+            config = config.identity(Identity::from_pem(certificate, key));
+        }
+        if let Some(name) = &tls.server_name {
+            config = config.domain_name(name.clone());
+        }
+        builder = builder.tls_config(config).map_err(failed)?;
+    }
+    let channel = builder.connect().await.map_err(failed)?;
     Ok(AtomicBroadcastClient::new(channel)
         .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
         .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX))

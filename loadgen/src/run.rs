@@ -106,7 +106,7 @@ pub async fn run(workload: Workload) -> Result<Report, Error> {
     let mut clients = Vec::new();
     let mut deliver_streams = Vec::new();
     for (channel, channel_id) in workload.channels.iter().enumerate() {
-        let mut client = client::connect(&workload.endpoint).await?;
+        let mut client = client::connect_with(&workload.endpoint, workload.tls.as_ref()).await?;
         let signer = workload.signer.as_deref();
         let height = newest_block(&mut client, channel_id, signer).await?;
         for _ in 0..workload.deliver_clients_per_channel {

@@ -55,6 +55,16 @@ pub struct Workload {
     /// Draw a progress bar on the terminal.
     #[serde(skip)]
     pub progress: bool,
+    /// TLS to the orderer. Recorded as `tls: bool`.
+    #[serde(serialize_with = "tls_on")]
+    pub tls: Option<crate::client::ClientTls>,
+}
+
+fn tls_on<S: serde::Serializer>(
+    value: &Option<crate::client::ClientTls>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(value.is_some())
 }
 
 fn is_some<S: serde::Serializer>(
@@ -122,6 +132,7 @@ mod tests {
             signer: None,
             drain_timeout: Duration::from_secs(1),
             progress: false,
+            tls: None,
         };
         let mut next = 0;
         for stream in 0..workload.stream_count() {

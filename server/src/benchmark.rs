@@ -61,6 +61,10 @@ pub struct BenchmarkArgs {
     /// Do not append records.
     #[arg(long)]
     pub no_record: bool,
+    /// Also run each consensus with TLS on the listener (a development CA's certificate;
+    /// loadgen verifies it): recorded next to the plain run of the same invocation.
+    #[arg(long)]
+    pub tls: bool,
     /// A librdkafka property for the Kafka run's clients, `name=value` (repeatable):
     /// to measure a tuning before putting it in production. Records list them.
     #[arg(long = "kafka-property", value_name = "NAME=VALUE")]
@@ -86,6 +90,11 @@ pub struct OrdererParams {
     pub verify: bool,
     /// Whether blocks were signed by the orderer's identity.
     pub blocks_signed: bool,
+    /// Whether the listener served TLS.
+    pub tls: bool,
+    /// Identifies the invocation: records of one run (solo and Kafka, plain and TLS)
+    /// share it, so they can be compared as ratios.
+    pub run_id: u64,
     /// `--kafka-property` settings of a Kafka run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kafka_properties: Vec<String>,
@@ -116,19 +125,56 @@ pub struct BenchmarkParams<'a, W: Serialize> {
     pub workload: W,
 }
 
-impl BenchmarkArgs {
-    /// The consensus types this run measures, in order.
-    fn consensus_runs(&self) -> Vec<&'static str> {
-        match self.consensus.as_str() {
-            "kafka" => vec!["solo", "kafka"],
-            _ => vec!["solo"],
+/// One orderer set-up of a benchmark invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setup {
+    /// `solo` or `kafka`.
+    pub consensus: &'static str,
+    /// TLS on the listener.
+    pub tls: bool,
+    /// The invocation's id, shared by its records.
+    pub run_id: u64,
+}
+
+impl std::fmt::Display for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.consensus)?;
+        if self.tls {
+            f.write_str(" with TLS")?;
         }
+        Ok(())
+    }
+}
+
+impl BenchmarkArgs {
+    /// The set-ups this run measures, in order: solo, then Kafka if asked, each plain and
+    /// then with TLS if asked.
+    fn setups(&self) -> Vec<Setup> {
+        let consensus: &[&'static str] = match self.consensus.as_str() {
+            "kafka" => &["solo", "kafka"],
+            _ => &["solo"],
+        };
+        let tls: &[bool] = if self.tls { &[false, true] } else { &[false] };
+        let run_id = loadgen::envelope::nonce_u64();
+        consensus
+            .iter()
+            .flat_map(|&consensus| {
+                tls.iter().map(move |&tls| Setup {
+                    consensus,
+                    tls,
+                    run_id,
+                })
+            })
+            .collect()
     }
 
-    fn orderer_params(&self, consensus: &str) -> OrdererParams {
+    fn orderer_params(&self, setup: Setup) -> OrdererParams {
+        let consensus = setup.consensus;
         OrdererParams {
             mode: "in-process",
             consensus: consensus.into(),
+            tls: setup.tls,
+            run_id: setup.run_id,
             max_message_count: self.max_message_count,
             preferred_max_bytes: self.preferred_max_bytes,
             absolute_max_bytes: self.absolute_max_bytes,
@@ -154,33 +200,31 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
     }
     let mut clean = true;
     let mut delivered_tps = Vec::new();
-    for consensus in args.consensus_runs() {
-        println!("== consensus {consensus}");
-        let orderer = InProcess::start(&args, consensus).await?;
+    for setup in args.setups() {
+        println!("== {setup}");
+        let orderer = InProcess::start(&args, setup).await?;
         if args.sweep {
-            clean &= sweep::run(&args, &orderer, consensus).await?;
+            clean &= sweep::run(&args, &orderer, setup).await?;
         } else {
-            let report = measure(&args, &orderer, consensus).await?;
-            delivered_tps.push((consensus, report.figures.throughput_delivered_tps));
+            let report = measure(&args, &orderer, setup).await?;
+            delivered_tps.push((setup, report.figures.throughput_delivered_tps));
             clean &= report.is_clean();
         }
         orderer.stop().await?;
     }
-    if let [(_, solo), (other, tps)] = delivered_tps[..] {
-        println!(
-            "{other} delivered {tps:.0} tx/s, {:.0}% of solo's {solo:.0} tx/s in this run",
-            100.0 * tps / solo
-        );
+    if let Some((first, base)) = delivered_tps.first().copied() {
+        for (setup, tps) in &delivered_tps[1..] {
+            println!(
+                "{setup} delivered {tps:.0} tx/s, {:.0}% of {first}'s {base:.0} tx/s in this run",
+                100.0 * tps / base
+            );
+        }
     }
     Ok(clean)
 }
 
 /// One measured run against `orderer`, printed and recorded.
-async fn measure(
-    args: &BenchmarkArgs,
-    orderer: &InProcess,
-    consensus: &str,
-) -> Result<Report, Error> {
+async fn measure(args: &BenchmarkArgs, orderer: &InProcess, setup: Setup) -> Result<Report, Error> {
     let broker_cpu = || orderer.broker_pid().and_then(cpu::process_cpu_ns);
     let (cpu_before, broker_before) = (cpu::orderer_cpu_ns(), broker_cpu());
     let report = run_once(args, orderer, None).await?;
@@ -215,7 +259,7 @@ async fn measure(
             .results
             .clone()
             .unwrap_or_else(|| results_dir().join("benchmark.ndjson"));
-        let orderer_params = args.orderer_params(consensus);
+        let orderer_params = args.orderer_params(setup);
         let params = BenchmarkParams {
             orderer: &orderer_params,
             workload: &report.params,
@@ -239,6 +283,7 @@ async fn run_once(
         workload_args.duration = Some(seconds);
     }
     let mut workload = workload_args.workload(orderer.endpoint.clone())?;
+    workload.tls.clone_from(&orderer.tls);
     workload.presign = !args.sign_live;
     if workload.signer.is_some() {
         workload.signer = Some(Arc::clone(&orderer.client));

@@ -3,7 +3,10 @@
 
 mod kafka;
 mod keys;
+mod tls;
 mod yaml;
+
+pub use tls::{ServerTls, TlsConfig};
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -21,7 +24,21 @@ const PATH_KEYS: &[&str] = &[
     "Kafka.TLS.PrivateKey.File",
     "Kafka.TLS.Certificate.File",
     "Kafka.TLS.RootCAs.File",
+    "General.TLS.PrivateKey",
+    "General.TLS.Certificate",
 ];
+
+/// Keys whose values are lists of paths, each resolved as a [`PATH_KEYS`] value.
+const PATH_LIST_KEYS: &[&str] = &["General.TLS.RootCAs", "General.TLS.ClientRootCAs"];
+
+/// A boolean key's value: `true`, or `false`/empty, in any case.
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" | "" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
 
 /// Fabric's default ledger location.
 const FILE_LEDGER_LOCATION_DEFAULT: &str = "/var/hyperledger/production/orderer";
@@ -47,6 +64,8 @@ pub struct General {
     pub local_msp_dir: Option<PathBuf>,
     /// `General.LocalMSPID`.
     pub local_msp_id: String,
+    /// `General.TLS`.
+    pub tls: TlsConfig,
 }
 
 /// How the first channel is made.
@@ -88,6 +107,7 @@ impl Default for Config {
                 bootstrap_file: None,
                 local_msp_dir: None,
                 local_msp_id: LOCAL_MSP_ID_DEFAULT.into(),
+                tls: TlsConfig::default(),
             },
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
@@ -139,6 +159,7 @@ impl Config {
         }
         ignored.extend(config.apply_env(vars)?);
         config.kafka.tls.validate().map_err(Error::Config)?;
+        config.general.tls.load()?;
         ignored.sort_unstable();
         ignored.dedup();
         Ok((config, ignored))
@@ -166,6 +187,11 @@ impl Config {
                 Key::Implemented(key) if PATH_KEYS.contains(&key) && !value.is_empty() => {
                     base.join(&value).display().to_string()
                 }
+                Key::Implemented(key) if PATH_LIST_KEYS.contains(&key) => tls::path_list(&value)
+                    .iter()
+                    .map(|path| base.join(path).display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 _ => value,
             };
             ignored.extend(self.apply(key, &value, &format!("{origin}: {name}"))?);
@@ -269,6 +295,7 @@ impl Config {
                 self.file_ledger.location = PathBuf::from(value);
             }
             key if key.starts_with("Kafka.") => kafka::set(&mut self.kafka, key, value)?,
+            key if key.starts_with("General.TLS.") => tls::set(&mut self.general.tls, key, value)?,
             _ => return Err("unknown key".into()),
         }
         Ok(())
@@ -301,7 +328,7 @@ mod tests {
                 ("ORDERER_GENERAL_LISTENPORT", "7060"),
                 ("ORDERER_GENERAL_GENESISFILE", "/old.block"),
                 ("ORDERER_FILELEDGER_LOCATION", "/tmp/ledger"),
-                ("ORDERER_GENERAL_TLS_ENABLED", "false"),
+                ("ORDERER_GENERAL_PROFILE_ADDRESS", "0.0.0.0:6060"),
                 ("PATH", "/bin"),
             ]))
             .unwrap();
@@ -311,7 +338,7 @@ mod tests {
             Some(PathBuf::from("/old.block"))
         );
         assert_eq!(config.file_ledger.location, PathBuf::from("/tmp/ledger"));
-        assert_eq!(ignored, vec!["General.TLS.Enabled"]);
+        assert_eq!(ignored, vec!["General.Profile.Address"]);
     }
 
     #[test]
@@ -343,9 +370,12 @@ mod tests {
             "{error}"
         );
         let error = Config::default()
-            .apply_env(env(&[("ORDERER_GENERAL_TLS_ENABLED", "true")]))
+            .apply_env(env(&[("ORDERER_GENERAL_PROFILE_ENABLED", "true")]))
             .unwrap_err();
-        assert!(error.to_string().contains("General.TLS.Enabled"), "{error}");
+        assert!(
+            error.to_string().contains("General.Profile.Enabled"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -386,8 +416,12 @@ mod tests {
             ("Genral:\n  ListenPort: 7050\n", "Genral.ListenPort"),
             ("General:\n  ListenPort: 70500\n", "General.ListenPort"),
             (
+                "General:\n  Profile:\n    Enabled: true\n",
+                "General.Profile.Enabled",
+            ),
+            (
                 "General:\n  TLS:\n    Enabled: true\n",
-                "General.TLS.Enabled",
+                "General.TLS.Certificate",
             ),
             (
                 "General:\n  GenesisMethod: provisional\n",

@@ -45,6 +45,8 @@ pub struct ServeOptions {
     pub clock: Clock,
     /// Threads of the verify pool; 0 means one per core.
     pub verify_threads: usize,
+    /// TLS on the listener (from `General.TLS` when served from a [`Config`]).
+    pub tls: Option<config::ServerTls>,
 }
 
 impl Default for ServeOptions {
@@ -53,6 +55,7 @@ impl Default for ServeOptions {
             verify: true,
             clock: service::system_clock(),
             verify_threads: 0,
+            tls: None,
         }
     }
 }
@@ -62,6 +65,7 @@ impl std::fmt::Debug for ServeOptions {
         f.debug_struct("ServeOptions")
             .field("verify", &self.verify)
             .field("verify_threads", &self.verify_threads)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +74,10 @@ impl std::fmt::Debug for ServeOptions {
 /// `General.ListenAddress:ListenPort` and serves until `shutdown` resolves. Ledger and
 /// configuration errors come before any port is taken.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
+    let options = ServeOptions {
+        tls: config.general.tls.load()?,
+        ..ServeOptions::default()
+    };
     let registrar = open_registrar(&config).await?;
     let address = SocketAddr::new(config.general.listen_address, config.general.listen_port);
     let listener = TcpListener::bind(address)
@@ -78,13 +86,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             action: format!("bind {address}"),
             source,
         })?;
-    serve_registrar(
-        Arc::new(registrar),
-        listener,
-        shutdown,
-        ServeOptions::default(),
-    )
-    .await
+    serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
 
 /// Serves on `listener` until `shutdown` resolves; then ends open streams, cuts and
@@ -102,8 +104,11 @@ pub async fn serve_with(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-    options: ServeOptions,
+    mut options: ServeOptions,
 ) -> Result<(), Error> {
+    if options.tls.is_none() {
+        options.tls = config.general.tls.load()?;
+    }
     let registrar = open_registrar(&config).await?;
     serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
@@ -131,13 +136,18 @@ pub async fn serve_registrar(
         action: "read listen address".into(),
         source,
     })?;
-    info!(%address, "orderer listening on {address}");
+    let tls = options.tls.as_ref().map(tls_config);
+    info!(%address, tls = tls.is_some(), "orderer listening on {address}");
     let (stop, stopping) = watch::channel(false);
     let service = service::AtomicBroadcastService::new(Arc::clone(&registrar), checks, stopping);
     let server = AtomicBroadcastServer::new(service)
         .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
         .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX);
-    let result = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let result = builder
         .add_service(server)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
             shutdown.await;
@@ -150,6 +160,20 @@ pub async fn serve_registrar(
         .await
         .map_err(|error| Error::Config(format!("shutdown failed: {error}")))?;
     result.map_err(Error::from)
+}
+
+/// The listener's TLS: the server's identity and, for mutual TLS, the roots a client's
+/// certificate must chain to (a client without one is refused at the handshake).
+fn tls_config(tls: &config::ServerTls) -> tonic::transport::ServerTlsConfig {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let identity = Identity::from_pem(&tls.certificate_pem, &tls.private_key_pem);
+    let config = ServerTlsConfig::new().identity(identity);
+    match &tls.client_roots_pem {
+        Some(roots) => config
+            .client_ca_root(Certificate::from_pem(roots))
+            .client_auth_optional(false),
+        None => config,
+    }
 }
 
 /// Opens the ledger of `config` and starts its chains, bootstrapping from

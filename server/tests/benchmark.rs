@@ -61,6 +61,7 @@ fn workload(endpoint: String, channel: &str, rate: Rate, total_tx: u64) -> Workl
         signer: Some(Arc::clone(&org().client)),
         drain_timeout: Duration::from_secs(10),
         progress: false,
+        tls: None,
     }
 }
 

@@ -18,7 +18,7 @@ use loadgen::client::{self, BroadcastStream};
 use loadgen::kafka::Broker;
 use orderer_proto::common::Status;
 use support::backend::Backend;
-use support::process::{Process, spawn_orderer_with};
+use support::process::{Process, refused_start, spawn_orderer_with};
 use support::tls_front::TlsFront;
 use support::*;
 use tokio::net::TcpListener;
@@ -209,17 +209,6 @@ async fn untrusted_peers_are_refused_at_the_handshake() {
 /// Fabric's orderer refuses it (it panics decoding the pair).
 #[test]
 fn kafka_tls_without_a_key_pair_is_refused_at_start() {
-    let ledger = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_orderer"))
-        .arg("start")
-        .env("ORDERER_GENERAL_BOOTSTRAPFILE", genesis())
-        .env("ORDERER_GENERAL_LOCALMSPDIR", orderer_msp_dir())
-        .env("ORDERER_GENERAL_LOCALMSPID", ORG)
-        .env("ORDERER_FILELEDGER_LOCATION", ledger.path())
-        .env("ORDERER_KAFKA_TLS_ENABLED", "true")
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_start(&[("ORDERER_KAFKA_TLS_ENABLED", "true")]);
     assert!(stderr.contains("Kafka.TLS.PrivateKey"), "{stderr}");
 }

@@ -16,7 +16,7 @@ use loadgen::msp::Signer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::BenchmarkArgs;
+use super::{BenchmarkArgs, Setup};
 use crate::ServeOptions;
 use crate::error::Error;
 
@@ -82,6 +82,8 @@ pub(super) struct InProcess {
     pub endpoint: String,
     /// A client identity of the channel's org: it may write and read.
     pub client: Arc<Signer>,
+    /// What a client needs to reach the listener, when it serves TLS.
+    pub tls: Option<loadgen::client::ClientTls>,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), Error>>,
     runtime: tokio::runtime::Runtime,
@@ -125,6 +127,37 @@ fn broker_for(
     Ok((broker, kafka))
 }
 
+/// With `on`, a development CA's certificate for 127.0.0.1 to serve, and what a client
+/// needs to trust it.
+fn dev_tls(
+    on: bool,
+) -> Result<
+    (
+        Option<crate::config::ServerTls>,
+        Option<loadgen::client::ClientTls>,
+    ),
+    Error,
+> {
+    if !on {
+        return Ok((None, None));
+    }
+    let failed = |error: loadgen::Error| Error::Config(format!("TLS certificate: {error}"));
+    let ca = DevCa::generate("BenchmarkTLS").map_err(failed)?;
+    let server = ca.issue_tls(&["127.0.0.1", "localhost"]).map_err(failed)?;
+    Ok((
+        Some(crate::config::ServerTls {
+            certificate_pem: server.cert_pem.clone().into_bytes(),
+            private_key_pem: server.key_pem().into_bytes(),
+            client_roots_pem: None,
+        }),
+        Some(loadgen::client::ClientTls {
+            root_cas_pem: ca.cert_pem().as_bytes().to_vec(),
+            identity: None,
+            server_name: None,
+        }),
+    ))
+}
+
 /// Waits for every chain to take envelopes (Kafka: CONNECT posted, partition read).
 async fn wait_until_ready(registrar: &Registrar) -> Result<(), Error> {
     let started = std::time::Instant::now();
@@ -149,7 +182,8 @@ fn io(action: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
 impl InProcess {
     /// An orderer whose channels use `consensus`: `solo`, or `kafka` on the cluster
     /// `KAFKA_BROKERS` names or else a local broker started by `scripts/kafka/start.sh`.
-    pub async fn start(args: &BenchmarkArgs, consensus: &str) -> Result<Self, Error> {
+    pub async fn start(args: &BenchmarkArgs, setup: Setup) -> Result<Self, Error> {
+        let consensus = setup.consensus;
         let (broker, kafka) = broker_for(args, consensus)?;
         let brokers: Vec<String> = broker
             .iter()
@@ -186,8 +220,10 @@ impl InProcess {
             .map_err(io("set the listener non-blocking"))?;
         let address = listener.local_addr().map_err(io("read listen address"))?;
         let (stop, stopped) = oneshot::channel::<()>();
+        let (server_tls, tls) = dev_tls(setup.tls)?;
         let serve_options = ServeOptions {
             verify: !args.no_verify,
+            tls: server_tls,
             ..ServeOptions::default()
         };
         let task = runtime.spawn(async move {
@@ -205,6 +241,7 @@ impl InProcess {
         Ok(Self {
             endpoint: format!("http://{address}"),
             client,
+            tls,
             stop,
             task,
             runtime,

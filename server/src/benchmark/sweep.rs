@@ -8,7 +8,7 @@ use loadgen::plot::{SweepPoint, sweep_svg};
 use loadgen::record::{Record, results_dir};
 use serde::Serialize;
 
-use super::{BenchmarkArgs, BenchmarkParams, InProcess, run_once};
+use super::{BenchmarkArgs, BenchmarkParams, InProcess, Setup, run_once};
 use crate::error::Error;
 
 /// Offered rates as fractions of the saturation throughput.
@@ -27,21 +27,21 @@ struct SweepParams<'a, W: Serialize> {
 pub(super) async fn run(
     args: &BenchmarkArgs,
     orderer: &InProcess,
-    consensus: &str,
+    setup: Setup,
 ) -> Result<bool, Error> {
     let saturation = run_once(args, orderer, None).await?;
     let saturation_tps = saturation.figures.throughput_steady_tps;
     println!("saturation (closed loop): {saturation_tps:.0} tx/s delivered");
     let sweep_id = format!(
         "{}-{}",
-        args.consensus,
+        setup.consensus,
         loadgen::envelope::nonce_u64() % 1_000_000
     );
     let path = args
         .results
         .clone()
         .unwrap_or_else(|| results_dir().join("sweep.ndjson"));
-    let orderer_params = args.orderer_params(consensus);
+    let orderer_params = args.orderer_params(setup);
     let mut clean = saturation.is_clean();
     for (step, fraction) in STEPS.iter().enumerate() {
         let rate = (saturation_tps * fraction).round();

@@ -89,7 +89,7 @@ pub fn set(options: &mut KafkaOptions, key: &str, value: &str) -> Result<(), Str
 /// `Kafka.TLS.*` and `Kafka.SASLPlain.*`: PEM texts inline or from `.File`s.
 fn set_security(options: &mut KafkaOptions, key: &str, value: &str) -> Result<(), String> {
     match key {
-        "Kafka.TLS.Enabled" => options.tls.enabled = boolean(value)?,
+        "Kafka.TLS.Enabled" => options.tls.enabled = super::boolean(value)?,
         "Kafka.TLS.PrivateKey" => options.tls.private_key = value.to_string(),
         "Kafka.TLS.PrivateKey.File" => options.tls.private_key = read(value)?,
         "Kafka.TLS.Certificate" => options.tls.certificate = value.to_string(),
@@ -97,7 +97,7 @@ fn set_security(options: &mut KafkaOptions, key: &str, value: &str) -> Result<()
         // A YAML list of PEM texts arrives joined by commas.
         "Kafka.TLS.RootCAs" => options.tls.root_cas = pem_list(value),
         "Kafka.TLS.RootCAs.File" => options.tls.root_cas = vec![read(value)?],
-        "Kafka.SASLPlain.Enabled" => options.sasl_plain.enabled = boolean(value)?,
+        "Kafka.SASLPlain.Enabled" => options.sasl_plain.enabled = super::boolean(value)?,
         "Kafka.SASLPlain.User" => options.sasl_plain.user = value.to_string(),
         "Kafka.SASLPlain.Password" => options.sasl_plain.password = value.to_string(),
         _ => return Err("unknown key".into()),
@@ -119,14 +119,6 @@ fn pem_list(value: &str) -> Vec<String> {
         })
         .filter(|pem| !pem.trim().is_empty())
         .collect()
-}
-
-fn boolean(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" | "" => Ok(false),
-        _ => Err("must be true or false".into()),
-    }
 }
 
 /// The contents of a `.File` key's file (empty for an empty value).

@@ -13,6 +13,13 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.GenesisFile",
     "General.LocalMSPDir",
     "General.LocalMSPID",
+    "General.TLS.Enabled",
+    "General.TLS.PrivateKey",
+    "General.TLS.Certificate",
+    "General.TLS.RootCAs",
+    "General.TLS.ClientAuthRequired",
+    "General.TLS.ClientAuthEnabled",
+    "General.TLS.ClientRootCAs",
     "General.LedgerType",
     "FileLedger.Location",
     "Kafka.Brokers",
@@ -47,9 +54,6 @@ pub const FREE_FORM: &[&str] = &["General.BCCSP", "Consensus"];
 /// Known keys that only take their inert value here: anything else would silently drop
 /// a protection or a behaviour the operator asked for. `(key, accepted values)`.
 pub const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
-    ("General.TLS.Enabled", &["", "false"]),
-    ("General.TLS.ClientAuthRequired", &["", "false"]),
-    ("General.TLS.ClientAuthEnabled", &["", "false"]),
     ("General.Profile.Enabled", &["", "false"]),
     ("Operations.TLS.Enabled", &["", "false"]),
     ("ChannelParticipation.Enabled", &["", "false"]),
@@ -58,13 +62,6 @@ pub const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
 
 /// Every other key of Fabric's orderer configuration.
 pub const KNOWN: &[&str] = &[
-    "General.TLS.Enabled",
-    "General.TLS.PrivateKey",
-    "General.TLS.Certificate",
-    "General.TLS.RootCAs",
-    "General.TLS.ClientAuthRequired",
-    "General.TLS.ClientAuthEnabled",
-    "General.TLS.ClientRootCAs",
     "General.TLS.TLSHandshakeTimeShift",
     "General.Keepalive.ServerMinInterval",
     "General.Keepalive.ServerInterval",
@@ -192,7 +189,7 @@ mod tests {
         assert_eq!(lookup("General.ListenPrt"), None);
         assert_eq!(
             from_env("ORDERER_GENERAL_TLS_ENABLED"),
-            Some(Key::Known("General.TLS.Enabled"))
+            Some(Key::Implemented("General.TLS.Enabled"))
         );
         assert_eq!(
             from_env("ORDERER_FILELEDGER_LOCATION"),
@@ -203,8 +200,8 @@ mod tests {
 
     #[test]
     fn switching_on_what_is_not_implemented_is_refused() {
-        assert!(check_supported("General.TLS.Enabled", "false").is_ok());
-        assert!(check_supported("General.TLS.Enabled", "true").is_err());
+        assert!(check_supported("General.Profile.Enabled", "false").is_ok());
+        assert!(check_supported("General.Profile.Enabled", "true").is_err());
         assert!(check_supported("Metrics.Provider", "prometheus").is_err());
         assert!(check_supported("General.Keepalive.ServerTimeout", "20s").is_ok());
     }

@@ -44,6 +44,25 @@ impl Drop for Process {
     }
 }
 
+/// Runs `orderer start` on the tests' solo genesis block with `env` on top, expecting it
+/// to refuse to start; returns what it printed on stderr.
+pub fn refused_start(env: &[(&str, &str)]) -> String {
+    let ledger = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orderer"));
+    command
+        .arg("start")
+        .env("ORDERER_GENERAL_BOOTSTRAPFILE", genesis())
+        .env("ORDERER_GENERAL_LOCALMSPDIR", orderer_msp_dir())
+        .env("ORDERER_GENERAL_LOCALMSPID", ORG)
+        .env("ORDERER_FILELEDGER_LOCATION", ledger.path());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "the orderer started");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// Starts `orderer start` on the tests' solo genesis block.
 pub fn spawn_orderer(ledger: &Path) -> Process {
     spawn_orderer_with(ledger, &genesis(), &[])
