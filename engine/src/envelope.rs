@@ -50,6 +50,8 @@ impl Rejection {
 pub struct Inspected {
     /// `ChannelHeader.channel_id`.
     pub channel_id: String,
+    /// `ChannelHeader.type`.
+    pub header_type: i32,
     /// The envelope, ready for the cutter.
     pub message: Message,
     /// What the channel's Writers policy is checked on.
@@ -116,6 +118,7 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
     let size_bytes = envelope.payload.len() + envelope.signature.len();
     Ok(Inspected {
         channel_id: channel_header.channel_id,
+        header_type: channel_header.r#type,
         message: Message {
             envelope: raw,
             size_bytes: u32::try_from(size_bytes).unwrap_or(u32::MAX),

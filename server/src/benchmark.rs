@@ -4,6 +4,7 @@
 
 mod cpu;
 mod in_process;
+mod scrape;
 mod sweep;
 
 use std::path::PathBuf;
@@ -114,6 +115,9 @@ pub struct BenchmarkFigures<'a> {
     /// or a named cluster).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broker_cpu_s: Option<f64>,
+    /// `broadcast_processed_count` with status SUCCESS, scraped from the orderer's
+    /// operations endpoint at the end of the run: should equal `acked_tx`.
+    pub metrics_processed_success: u64,
 }
 
 /// A benchmark record's parameters.
@@ -206,9 +210,9 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
         if args.sweep {
             clean &= sweep::run(&args, &orderer, setup).await?;
         } else {
-            let report = measure(&args, &orderer, setup).await?;
+            let (report, counted) = measure(&args, &orderer, setup).await?;
             delivered_tps.push((setup, report.figures.throughput_delivered_tps));
-            clean &= report.is_clean();
+            clean &= report.is_clean() && counted;
         }
         orderer.stop().await?;
     }
@@ -223,8 +227,13 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
     Ok(clean)
 }
 
-/// One measured run against `orderer`, printed and recorded.
-async fn measure(args: &BenchmarkArgs, orderer: &InProcess, setup: Setup) -> Result<Report, Error> {
+/// One measured run against `orderer`, printed and recorded; with whether the orderer's
+/// own `/metrics` counted what loadgen saw acknowledged.
+async fn measure(
+    args: &BenchmarkArgs,
+    orderer: &InProcess,
+    setup: Setup,
+) -> Result<(Report, bool), Error> {
     let broker_cpu = || orderer.broker_pid().and_then(cpu::process_cpu_ns);
     let (cpu_before, broker_before) = (cpu::orderer_cpu_ns(), broker_cpu());
     let report = run_once(args, orderer, None).await?;
@@ -235,6 +244,8 @@ async fn measure(args: &BenchmarkArgs, orderer: &InProcess, setup: Setup) -> Res
     };
     let orderer_cpu_s = seconds(cpu::orderer_cpu_ns(), cpu_before);
     let broker_cpu_s = seconds(broker_cpu(), broker_before);
+    let scraped = scrape::metrics(&orderer.operations).await?;
+    let metrics_processed_success = scrape::processed_success(&scraped, &report.params.channels);
     let figures = BenchmarkFigures {
         run: &report.figures,
         orderer_cpu_s,
@@ -242,6 +253,7 @@ async fn measure(args: &BenchmarkArgs, orderer: &InProcess, setup: Setup) -> Res
             .filter(|seconds| *seconds > 0.0)
             .map(|seconds| report.figures.delivered_tx as f64 / seconds),
         broker_cpu_s,
+        metrics_processed_success,
     };
     println!("{report}");
     if let (Some(seconds), Some(per_second)) = (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s)
@@ -254,6 +266,12 @@ async fn measure(args: &BenchmarkArgs, orderer: &InProcess, setup: Setup) -> Res
     if let Some(seconds) = figures.broker_cpu_s {
         println!("broker CPU: {seconds:.2} s");
     }
+    let matches = metrics_processed_success == report.figures.acked_tx;
+    println!(
+        "operations /metrics: broadcast_processed_count SUCCESS {metrics_processed_success}, loadgen acked {}{}",
+        report.figures.acked_tx,
+        if matches { " (match)" } else { " (MISMATCH)" }
+    );
     if !args.no_record {
         let path = args
             .results
@@ -267,7 +285,7 @@ async fn measure(args: &BenchmarkArgs, orderer: &InProcess, setup: Setup) -> Res
         Record::new("benchmark", params, &figures).append_to(&path)?;
         println!("record appended to {}", path.display());
     }
-    Ok(report)
+    Ok((report, matches))
 }
 
 /// One loadgen run against `orderer`, signed by its org's client, with `rate` overriding

@@ -84,9 +84,20 @@ pub struct FileLedger {
     pub location: PathBuf,
 }
 
+/// `Operations` and `Metrics`: the operations endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Operations {
+    /// `Operations.ListenAddress` (`host:port`); unset, no endpoint is served.
+    pub listen_address: Option<String>,
+    /// `Metrics.Provider: prometheus` (else `disabled`): serve `/metrics`.
+    pub prometheus: bool,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// `Operations` and `Metrics.Provider`.
+    pub operations: Operations,
     /// `General`.
     pub general: General,
     /// `FileLedger`.
@@ -113,6 +124,7 @@ impl Default for Config {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
             },
             kafka: engine::kafka::KafkaOptions::default(),
+            operations: Operations::default(),
         }
     }
 }
@@ -295,6 +307,17 @@ impl Config {
                 self.file_ledger.location = PathBuf::from(value);
             }
             key if key.starts_with("Kafka.") => kafka::set(&mut self.kafka, key, value)?,
+            "Operations.ListenAddress" => {
+                self.operations.listen_address = (!value.is_empty()).then(|| value.to_string());
+            }
+            "Metrics.Provider" => {
+                self.operations.prometheus = match value.to_ascii_lowercase().as_str() {
+                    "prometheus" => true,
+                    "disabled" | "" => false,
+                    "statsd" => return Err("statsd is not supported: use prometheus".into()),
+                    _ => return Err("must be prometheus or disabled".into()),
+                };
+            }
             key if key.starts_with("General.TLS.") => tls::set(&mut self.general.tls, key, value)?,
             _ => return Err("unknown key".into()),
         }

@@ -10,6 +10,9 @@
 pub mod benchmark;
 pub mod config;
 pub mod error;
+pub mod logging;
+pub mod metrics;
+pub mod operations;
 pub mod service;
 pub mod verify;
 
@@ -47,6 +50,8 @@ pub struct ServeOptions {
     pub verify_threads: usize,
     /// TLS on the listener (from `General.TLS` when served from a [`Config`]).
     pub tls: Option<config::ServerTls>,
+    /// Where Broadcast and Deliver count (shared with the operations endpoint).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Default for ServeOptions {
@@ -56,6 +61,7 @@ impl Default for ServeOptions {
             clock: service::system_clock(),
             verify_threads: 0,
             tls: None,
+            metrics: Arc::default(),
         }
     }
 }
@@ -78,7 +84,21 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         tls: config.general.tls.load()?,
         ..ServeOptions::default()
     };
-    let registrar = open_registrar(&config).await?;
+    let registrar = Arc::new(open_registrar(&config).await?);
+    let operations = match &config.operations.listen_address {
+        Some(address) => Some(
+            start_operations(
+                address,
+                operations::Operations {
+                    registrar: Arc::clone(&registrar),
+                    metrics: Arc::clone(&options.metrics),
+                    prometheus: config.operations.prometheus,
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let address = SocketAddr::new(config.general.listen_address, config.general.listen_port);
     let listener = TcpListener::bind(address)
         .await
@@ -86,7 +106,34 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
             action: format!("bind {address}"),
             source,
         })?;
-    serve_registrar(Arc::new(registrar), listener, shutdown, options).await
+    let result = serve_registrar(registrar, listener, shutdown, options).await;
+    if let Some(operations) = operations {
+        operations.abort();
+    }
+    result
+}
+
+/// Binds `Operations.ListenAddress` and serves the operations endpoint there.
+async fn start_operations(
+    address: &str,
+    ops: operations::Operations,
+) -> Result<tokio::task::JoinHandle<()>, Error> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Io {
+            action: format!("bind Operations.ListenAddress {address}"),
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| Error::Io {
+        action: "read the operations address".into(),
+        source,
+    })?;
+    info!(address = %bound, "operations endpoint listening on {bound}");
+    Ok(tokio::spawn(async move {
+        if let Err(error) = operations::serve(listener, ops, std::future::pending()).await {
+            tracing::error!(%error, "operations endpoint failed");
+        }
+    }))
 }
 
 /// Serves on `listener` until `shutdown` resolves; then ends open streams, cuts and
@@ -139,7 +186,12 @@ pub async fn serve_registrar(
     let tls = options.tls.as_ref().map(tls_config);
     info!(%address, tls = tls.is_some(), "orderer listening on {address}");
     let (stop, stopping) = watch::channel(false);
-    let service = service::AtomicBroadcastService::new(Arc::clone(&registrar), checks, stopping);
+    let service = service::AtomicBroadcastService::new(
+        Arc::clone(&registrar),
+        checks,
+        stopping,
+        Arc::clone(&options.metrics),
+    );
     let server = AtomicBroadcastServer::new(service)
         .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
         .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX);

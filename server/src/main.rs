@@ -57,7 +57,9 @@ fn main() -> anyhow::Result<()> {
             let runtime = runtime()?;
             let clean = runtime.block_on(orderer::benchmark::run(*args))?;
             if !clean {
-                anyhow::bail!("some envelopes were rejected, never answered or never delivered");
+                anyhow::bail!(
+                    "some envelopes were rejected, never answered or never delivered, or the orderer's /metrics did not count what was acknowledged"
+                );
             }
             Ok(())
         }
@@ -125,12 +127,8 @@ async fn shutdown_signal() {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FABRIC_LOGGING_SPEC")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .init();
+    let spec = std::env::var("FABRIC_LOGGING_SPEC").ok();
+    if let Err(error) = orderer::logging::init(spec.as_deref()) {
+        tracing::warn!(%error, "FABRIC_LOGGING_SPEC is not a valid logging spec; logging at info");
+    }
 }

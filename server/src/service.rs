@@ -11,6 +11,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use engine::registrar::Registrar;
+
+use crate::metrics::Metrics;
 use orderer_proto::orderer::BroadcastResponse;
 use orderer_proto::raw::service::atomic_broadcast_server::AtomicBroadcast;
 use orderer_proto::raw::{DeliverFrame, RawEnvelope};
@@ -26,19 +28,27 @@ const RESPONSES_IN_FLIGHT_MAX: usize = 64;
 /// The service state shared by every stream.
 #[derive(Debug, Clone)]
 pub struct AtomicBroadcastService {
-    registrar: Arc<Registrar>,
-    checks: Checks,
+    pub(crate) registrar: Arc<Registrar>,
+    pub(crate) checks: Checks,
     /// Turns true when the orderer shuts down: open streams end.
-    stopping: watch::Receiver<bool>,
+    pub(crate) stopping: watch::Receiver<bool>,
+    /// What the operations endpoint's `/metrics` shows.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AtomicBroadcastService {
-    /// A service over `registrar`'s channels.
-    pub fn new(registrar: Arc<Registrar>, checks: Checks, stopping: watch::Receiver<bool>) -> Self {
+    /// A service over `registrar`'s channels, counting into `metrics`.
+    pub fn new(
+        registrar: Arc<Registrar>,
+        checks: Checks,
+        stopping: watch::Receiver<bool>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             registrar,
             checks,
             stopping,
+            metrics,
         }
     }
 }
@@ -55,11 +65,7 @@ impl AtomicBroadcast for AtomicBroadcastService {
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::BroadcastStream>, Status> {
         let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
-        let handler = broadcast::Handler::new(
-            Arc::clone(&self.registrar),
-            self.checks.clone(),
-            self.stopping.clone(),
-        );
+        let handler = broadcast::Handler::new(self.clone());
         tokio::spawn(handler.run(request.into_inner(), responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
@@ -69,11 +75,7 @@ impl AtomicBroadcast for AtomicBroadcastService {
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::DeliverStream>, Status> {
         let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
-        let handler = deliver::Handler::new(
-            Arc::clone(&self.registrar),
-            self.checks.clone(),
-            self.stopping.clone(),
-        );
+        let handler = deliver::Handler::new(self.clone());
         tokio::spawn(handler.run(request.into_inner(), responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }

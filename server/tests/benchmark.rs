@@ -4,11 +4,9 @@
 mod support;
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use loadgen::workload::{Rate, Workload};
-use orderer_proto::common::HeaderType;
+use loadgen::workload::Rate;
 use support::*;
 
 #[test]
@@ -23,6 +21,7 @@ fn benchmark_command_runs_and_appends_a_record() {
             "--quiet",
             "--batch-timeout-ms",
             "200",
+            "--tls",
         ])
         .arg("--results")
         .arg(&path)
@@ -37,32 +36,31 @@ fn benchmark_command_runs_and_appends_a_record() {
     assert!(stdout.contains("throughput"), "{stdout}");
     assert!(stdout.contains("commit"), "{stdout}");
     let text = std::fs::read_to_string(&path).unwrap();
-    let record: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "plain, then TLS");
+    assert_eq!(
+        records[0]["params"]["orderer"]["run_id"],
+        records[1]["params"]["orderer"]["run_id"]
+    );
+    for (record, tls) in records.iter().zip([false, true]) {
+        assert_eq!(record["params"]["orderer"]["tls"], tls);
+        assert_eq!(record["params"]["workload"]["tls"], tls);
+        assert_eq!(record["figures"]["delivered_tx"], 3000);
+        assert_eq!(
+            record["figures"]["metrics_processed_success"], 3000,
+            "the orderer's /metrics counted every acknowledged envelope"
+        );
+    }
+    let record = &records[0];
     assert_eq!(record["kind"], "benchmark");
     assert_eq!(record["figures"]["delivered_tx"], 3000);
     assert_eq!(record["figures"]["missing_tx"], 0);
     assert_eq!(record["params"]["workload"]["signed"], true);
     assert!(record["hardware"]["cores"].as_u64().unwrap() >= 1);
     assert!(record["git_rev"].is_string());
-}
-
-fn workload(endpoint: String, channel: &str, rate: Rate, total_tx: u64) -> Workload {
-    Workload {
-        endpoint,
-        channels: vec![channel.to_string()],
-        broadcast_streams_per_channel: 2,
-        deliver_clients_per_channel: 2,
-        payload_bytes: 512,
-        header_type: HeaderType::Message,
-        total_tx,
-        duration: None,
-        rate,
-        presign: false,
-        signer: Some(Arc::clone(&org().client)),
-        drain_timeout: Duration::from_secs(10),
-        progress: false,
-        tls: None,
-    }
 }
 
 /// Open loop against the tests' org's channel: every envelope acked and seen by both Deliver

@@ -80,6 +80,8 @@ impl Network {
 /// An orderer serving in this process until stopped.
 pub(super) struct InProcess {
     pub endpoint: String,
+    /// The operations endpoint (`host:port`), serving `/metrics`.
+    pub operations: String,
     /// A client identity of the channel's org: it may write and read.
     pub client: Arc<Signer>,
     /// What a client needs to reach the listener, when it serves TLS.
@@ -158,6 +160,31 @@ fn dev_tls(
     ))
 }
 
+/// The operations endpoint on a free loopback port, over the orderer's metrics.
+fn start_operations(
+    runtime: &tokio::runtime::Runtime,
+    registrar: &Arc<Registrar>,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Result<String, Error> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io("set the listener non-blocking"))?;
+    let address = listener.local_addr().map_err(io("read listen address"))?;
+    let ops = crate::operations::Operations {
+        registrar: Arc::clone(registrar),
+        metrics: Arc::clone(metrics),
+        prometheus: true,
+    };
+    runtime.spawn(async move {
+        let Ok(listener) = TcpListener::from_std(listener) else {
+            return;
+        };
+        let _ = crate::operations::serve(listener, ops, std::future::pending()).await;
+    });
+    Ok(address.to_string())
+}
+
 /// Waits for every chain to take envelopes (Kafka: CONNECT posted, partition read).
 async fn wait_until_ready(registrar: &Registrar) -> Result<(), Error> {
     let started = std::time::Instant::now();
@@ -213,6 +240,7 @@ impl InProcess {
             .await
             .map_err(|e| Error::Config(format!("opening the ledger failed: {e}")))??;
         wait_until_ready(&registrar).await?;
+        let registrar = Arc::new(registrar);
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
         listener
@@ -226,10 +254,11 @@ impl InProcess {
             tls: server_tls,
             ..ServeOptions::default()
         };
+        let operations = start_operations(&runtime, &registrar, &serve_options.metrics)?;
         let task = runtime.spawn(async move {
             let listener = TcpListener::from_std(listener).map_err(io("register the listener"))?;
             crate::serve_registrar(
-                Arc::new(registrar),
+                registrar,
                 listener,
                 async move {
                     let _ = stopped.await;
@@ -240,6 +269,7 @@ impl InProcess {
         });
         Ok(Self {
             endpoint: format!("http://{address}"),
+            operations,
             client,
             tls,
             stop,

@@ -13,6 +13,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.GenesisFile",
     "General.LocalMSPDir",
     "General.LocalMSPID",
+    "Operations.ListenAddress",
+    "Metrics.Provider",
     "General.TLS.Enabled",
     "General.TLS.PrivateKey",
     "General.TLS.Certificate",
@@ -57,7 +59,6 @@ pub const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
     ("General.Profile.Enabled", &["", "false"]),
     ("Operations.TLS.Enabled", &["", "false"]),
     ("ChannelParticipation.Enabled", &["", "false"]),
-    ("Metrics.Provider", &["", "disabled"]),
 ];
 
 /// Every other key of Fabric's orderer configuration.
@@ -101,14 +102,12 @@ pub const KNOWN: &[&str] = &[
     "Kafka.TLS.ClientRootCAs",
     "Debug.BroadcastTraceDir",
     "Debug.DeliverTraceDir",
-    "Operations.ListenAddress",
     "Operations.TLS.Enabled",
     "Operations.TLS.Certificate",
     "Operations.TLS.PrivateKey",
     "Operations.TLS.RootCAs",
     "Operations.TLS.ClientAuthRequired",
     "Operations.TLS.ClientRootCAs",
-    "Metrics.Provider",
     "Metrics.Statsd.Network",
     "Metrics.Statsd.Address",
     "Metrics.Statsd.WriteInterval",
@@ -202,7 +201,7 @@ mod tests {
     fn switching_on_what_is_not_implemented_is_refused() {
         assert!(check_supported("General.Profile.Enabled", "false").is_ok());
         assert!(check_supported("General.Profile.Enabled", "true").is_err());
-        assert!(check_supported("Metrics.Provider", "prometheus").is_err());
+        assert!(check_supported("Operations.TLS.Enabled", "true").is_err());
         assert!(check_supported("General.Keepalive.ServerTimeout", "20s").is_ok());
     }
 }

@@ -9,7 +9,7 @@
 //! trip per envelope.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use engine::access::WRITERS;
 use engine::chain::{Accepted, Chain, SubmitError};
@@ -18,14 +18,16 @@ use engine::envelope::{self, Rejection};
 use engine::registrar::Registrar;
 use futures::StreamExt as _;
 use futures::stream::FuturesOrdered;
-use orderer_proto::common::Status as FabricStatus;
+use orderer_proto::common::{HeaderType, Status as FabricStatus};
 use orderer_proto::orderer::BroadcastResponse;
 use orderer_proto::raw::RawEnvelope;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 use tracing::debug;
 
+use super::AtomicBroadcastService;
 use super::checks::Checks;
+use crate::metrics::Metrics;
 
 /// How long an envelope may wait for room in a full chain queue before the client is
 /// told SERVICE_UNAVAILABLE. While it waits, the stream reads nothing more: backpressure.
@@ -41,24 +43,52 @@ pub const ACKS_IN_FLIGHT_MAX: usize = 1024;
 type Answer = std::pin::Pin<Box<dyn std::future::Future<Output = BroadcastResponse> + Send>>;
 
 pub(super) struct Handler {
-    registrar: Arc<Registrar>,
-    checks: Checks,
-    stopping: watch::Receiver<bool>,
+    /// The service state: registrar, checks, the stop signal, metrics.
+    service: AtomicBroadcastService,
 }
 
 /// An envelope that passed every check, ready for its chain.
 struct Checked {
     chain: Arc<Chain>,
     message: Message,
+    labels: Labels,
+}
+
+/// What the metrics call an envelope: its channel and header type (Fabric's labels),
+/// `unknown` where the envelope did not decode that far.
+#[derive(Debug, Clone)]
+struct Labels {
+    channel: String,
+    kind: &'static str,
+}
+
+impl Labels {
+    const UNKNOWN: &'static str = "unknown";
+
+    fn unknown() -> Self {
+        Self {
+            channel: Self::UNKNOWN.into(),
+            kind: Self::UNKNOWN,
+        }
+    }
+
+    /// `[channel, type, status]`.
+    fn with<'a>(&'a self, status: &'a str) -> [&'a str; 3] {
+        [&self.channel, self.kind, status]
+    }
+}
+
+/// Fabric's status name (`SUCCESS`, `BAD_REQUEST`, ...) of an outcome.
+fn status_name<T>(result: &Result<T, Rejection>) -> &'static str {
+    match result {
+        Ok(_) => FabricStatus::Success.as_str_name(),
+        Err(rejection) => rejection.status.as_str_name(),
+    }
 }
 
 impl Handler {
-    pub fn new(registrar: Arc<Registrar>, checks: Checks, stopping: watch::Receiver<bool>) -> Self {
-        Self {
-            registrar,
-            checks,
-            stopping,
-        }
+    pub fn new(service: AtomicBroadcastService) -> Self {
+        Self { service }
     }
 
     pub async fn run(
@@ -83,8 +113,9 @@ impl Handler {
                 next = inbound.message(), if reading && in_flight.len() < CHECKS_IN_FLIGHT_MAX => {
                     match next {
                         Ok(Some(raw)) => in_flight.push_back(check(
-                            Arc::clone(&self.registrar),
-                            self.checks.clone(),
+                            Arc::clone(&self.service.registrar),
+                            self.service.checks.clone(),
+                            Arc::clone(&self.service.metrics),
                             raw,
                         )),
                         Ok(None) => reading = false,
@@ -95,7 +126,7 @@ impl Handler {
                     }
                     continue;
                 }
-                _ = self.stopping.wait_for(|stopping| *stopping) => break,
+                _ = self.service.stopping.wait_for(|stopping| *stopping) => break,
                 else => break,
             };
             match event {
@@ -104,9 +135,23 @@ impl Handler {
                         break;
                     }
                 }
-                Event::Checked(Ok(checked)) => answers.push_back(answer(enqueue(checked).await)),
-                Event::Checked(Err(rejection)) => {
-                    answers.push_back(Box::pin(std::future::ready(response(Err(rejection)))));
+                Event::Checked(Ok(checked)) => {
+                    let labels = checked.labels.clone();
+                    let started = Instant::now();
+                    let taken = enqueue(checked).await;
+                    self.service
+                        .metrics
+                        .broadcast_enqueue_duration
+                        .with(&labels.with(status_name(&taken)))
+                        .observe(started.elapsed());
+                    answers.push_back(answer(taken, labels, Arc::clone(&self.service.metrics)));
+                }
+                Event::Checked(Err((labels, rejection))) => {
+                    answers.push_back(answer(
+                        Err(rejection),
+                        labels,
+                        Arc::clone(&self.service.metrics),
+                    ));
                 }
             }
         }
@@ -118,7 +163,7 @@ enum Event {
     /// Send this answer.
     Answer(BroadcastResponse),
     /// Hand this envelope to its chain (or answer its rejection).
-    Checked(Result<Checked, Rejection>),
+    Checked(Result<Checked, (Labels, Rejection)>),
 }
 
 fn response(result: Result<(), Rejection>) -> BroadcastResponse {
@@ -136,7 +181,11 @@ fn response(result: Result<(), Rejection>) -> BroadcastResponse {
 
 /// The answer to an envelope its chain took (or refused): SUCCESS once the chain's
 /// consensus has it (solo: queued; Kafka: acknowledged by the broker).
-fn answer(taken: Result<(Accepted, Arc<Chain>), Rejection>) -> Answer {
+fn answer(
+    taken: Result<(Accepted, Arc<Chain>), Rejection>,
+    labels: Labels,
+    metrics: Arc<Metrics>,
+) -> Answer {
     Box::pin(async move {
         let result = match taken {
             Ok((accepted, chain)) => accepted
@@ -145,18 +194,61 @@ fn answer(taken: Result<(Accepted, Arc<Chain>), Rejection>) -> Answer {
                 .map_err(|error| refused(&chain.config().channel_id, error)),
             Err(rejection) => Err(rejection),
         };
+        metrics
+            .broadcast_processed_count
+            .with(&labels.with(status_name(&result)))
+            .inc();
         response(result)
     })
 }
 
 /// Fabric's filters in Fabric's order: decode (BAD_REQUEST), channel (NOT_FOUND), size
-/// (BAD_REQUEST), then expiry (BAD_REQUEST), signature and Writers (FORBIDDEN).
+/// (BAD_REQUEST), then expiry (BAD_REQUEST), signature and Writers (FORBIDDEN). Timed as
+/// `broadcast_validate_duration`.
 async fn check(
     registrar: Arc<Registrar>,
     checks: Checks,
+    metrics: Arc<Metrics>,
     raw: RawEnvelope,
-) -> Result<Checked, Rejection> {
-    let inspected = envelope::inspect(raw.0)?;
+) -> Result<Checked, (Labels, Rejection)> {
+    let started = Instant::now();
+    let inspected = match envelope::inspect(raw.0) {
+        Ok(inspected) => inspected,
+        Err(rejection) => {
+            let labels = Labels::unknown();
+            metrics
+                .broadcast_validate_duration
+                .with(&labels.with(rejection.status.as_str_name()))
+                .observe(started.elapsed());
+            return Err((labels, rejection));
+        }
+    };
+    let labels = Labels {
+        channel: inspected.channel_id.clone(),
+        kind: HeaderType::try_from(inspected.header_type)
+            .map_or(Labels::UNKNOWN, |kind| kind.as_str_name()),
+    };
+    let result = admit(&registrar, &checks, inspected).await;
+    metrics
+        .broadcast_validate_duration
+        .with(&labels.with(status_name(&result)))
+        .observe(started.elapsed());
+    match result {
+        Ok((chain, message)) => Ok(Checked {
+            chain,
+            message,
+            labels,
+        }),
+        Err(rejection) => Err((labels, rejection)),
+    }
+}
+
+/// The checks after decoding: channel, size, expiry, signature and Writers.
+async fn admit(
+    registrar: &Registrar,
+    checks: &Checks,
+    inspected: envelope::Inspected,
+) -> Result<(Arc<Chain>, Message), Rejection> {
     let chain = registrar.chain(&inspected.channel_id).ok_or_else(|| {
         Rejection::not_found(format!("channel {} does not exist", inspected.channel_id))
     })?;
@@ -164,15 +256,12 @@ async fn check(
     checks
         .admit(&chain.config().access, inspected.signed, WRITERS)
         .await?;
-    Ok(Checked {
-        chain: Arc::clone(chain),
-        message: inspected.message,
-    })
+    Ok((Arc::clone(chain), inspected.message))
 }
 
 /// Hands the envelope to its chain, waiting up to [`ENQUEUE_TIMEOUT`] for room.
 async fn enqueue(checked: Checked) -> Result<(Accepted, Arc<Chain>), Rejection> {
-    let Checked { chain, message } = checked;
+    let Checked { chain, message, .. } = checked;
     let accepted = match chain.try_submit(message) {
         Err(SubmitError::Full(message)) => {
             let waiting = Arc::clone(&chain);

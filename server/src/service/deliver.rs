@@ -1,27 +1,26 @@
 //! Deliver: for each seek request on the stream, the blocks asked for and one status.
 
-use std::sync::Arc;
-
 use engine::access::{Admitted, READERS};
 use engine::chain::Chain;
 use engine::deliver::{SeekPlan, SeekRequest};
 use engine::envelope::Rejection;
-use engine::registrar::Registrar;
 use orderer_proto::common::Status as FabricStatus;
 use orderer_proto::raw::{DeliverFrame, RawEnvelope};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 use tracing::{debug, warn};
 
-use super::checks::Checks;
+use super::AtomicBroadcastService;
 
 type Responses = mpsc::Sender<Result<DeliverFrame, Status>>;
 
 pub(super) struct Handler {
-    registrar: Arc<Registrar>,
-    checks: Checks,
-    stopping: watch::Receiver<bool>,
+    /// The service state: registrar, checks, the stop signal, metrics.
+    service: AtomicBroadcastService,
 }
+
+/// Fabric's `filtered` label: this orderer's Deliver sends whole blocks.
+const UNFILTERED: &str = "false";
 
 /// How a seek request ended.
 enum Outcome {
@@ -32,19 +31,21 @@ enum Outcome {
 }
 
 impl Handler {
-    pub fn new(registrar: Arc<Registrar>, checks: Checks, stopping: watch::Receiver<bool>) -> Self {
-        Self {
-            registrar,
-            checks,
-            stopping,
-        }
+    pub fn new(service: AtomicBroadcastService) -> Self {
+        Self { service }
     }
 
-    pub async fn run(mut self, mut inbound: Streaming<RawEnvelope>, responses: Responses) {
+    pub async fn run(mut self, inbound: Streaming<RawEnvelope>, responses: Responses) {
+        self.service.metrics.deliver_streams_opened.with(&[]).inc();
+        self.serve_stream(inbound, responses).await;
+        self.service.metrics.deliver_streams_closed.with(&[]).inc();
+    }
+
+    async fn serve_stream(&mut self, mut inbound: Streaming<RawEnvelope>, responses: Responses) {
         loop {
             let next = tokio::select! {
                 next = inbound.message() => next,
-                _ = self.stopping.wait_for(|stopping| *stopping) => break,
+                _ = self.service.stopping.wait_for(|stopping| *stopping) => break,
             };
             let Ok(Some(raw)) = next else {
                 break;
@@ -68,7 +69,30 @@ impl Handler {
             Ok(request) => request,
             Err(rejection) => return refused(rejection),
         };
-        let Some(chain) = self.registrar.chain(&request.channel_id).cloned() else {
+        let channel = request.channel_id.clone();
+        self.service
+            .metrics
+            .deliver_requests_received
+            .with(&[&channel, UNFILTERED])
+            .inc();
+        let outcome = self.serve_request(request, responses).await;
+        if let Outcome::Status(status) = &outcome {
+            let success = if *status == FabricStatus::Success {
+                "true"
+            } else {
+                "false"
+            };
+            self.service
+                .metrics
+                .deliver_requests_completed
+                .with(&[&channel, UNFILTERED, success])
+                .inc();
+        }
+        outcome
+    }
+
+    async fn serve_request(&mut self, request: SeekRequest, responses: &Responses) -> Outcome {
+        let Some(chain) = self.service.registrar.chain(&request.channel_id).cloned() else {
             return refused(Rejection::not_found(format!(
                 "channel {} does not exist",
                 request.channel_id
@@ -79,6 +103,7 @@ impl Handler {
             Err(rejection) => return refused(rejection),
         };
         let admitted = match self
+            .service
             .checks
             .admit(&chain.config().access, signed, READERS)
             .await
@@ -108,6 +133,11 @@ impl Handler {
         responses: &Responses,
     ) -> Outcome {
         let reader = chain.reader();
+        let blocks_sent = self
+            .service
+            .metrics
+            .deliver_blocks_sent
+            .with(&[&chain.config().channel_id, UNFILTERED]);
         let mut heights = reader.subscribe();
         let mut number = plan.start;
         loop {
@@ -122,10 +152,10 @@ impl Handler {
                         }
                     }
                     _ = responses.closed() => return Outcome::Closed,
-                    _ = self.stopping.wait_for(|stopping| *stopping) => return Outcome::Closed,
+                    _ = self.service.stopping.wait_for(|stopping| *stopping) => return Outcome::Closed,
                 }
             }
-            if self.checks.expired(&admitted) {
+            if self.service.checks.expired(&admitted) {
                 debug!(channel = %chain.config().channel_id, "deliver client's identity expired");
                 return Outcome::Status(FabricStatus::Forbidden);
             }
@@ -148,6 +178,7 @@ impl Handler {
             {
                 return Outcome::Closed;
             }
+            blocks_sent.inc();
             if number == plan.stop {
                 return Outcome::Status(FabricStatus::Success);
             }

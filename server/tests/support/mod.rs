@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 pub mod backend;
+pub mod http;
 pub mod process;
 pub mod tls_front;
 
@@ -366,5 +367,31 @@ pub fn assert_chain_valid(blocks: &[Block]) {
                 "previous hash of {index}"
             );
         }
+    }
+}
+
+/// A loadgen run on `channel`: 2 Broadcast streams, 2 Deliver clients, 512-byte
+/// payloads signed by the tests' client.
+pub fn workload(
+    endpoint: String,
+    channel: &str,
+    rate: loadgen::workload::Rate,
+    total_tx: u64,
+) -> loadgen::workload::Workload {
+    loadgen::workload::Workload {
+        endpoint,
+        channels: vec![channel.to_string()],
+        broadcast_streams_per_channel: 2,
+        deliver_clients_per_channel: 2,
+        payload_bytes: 512,
+        header_type: HeaderType::Message,
+        total_tx,
+        duration: None,
+        rate,
+        presign: false,
+        signer: Some(Arc::clone(&org().client)),
+        drain_timeout: Duration::from_secs(10),
+        progress: false,
+        tls: None,
     }
 }

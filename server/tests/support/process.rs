@@ -16,13 +16,13 @@ pub struct Process {
 }
 
 impl Process {
-    /// Waits up to 60 s for a log line that contains `text`.
-    pub fn wait_for_log(&self, text: &str) {
+    /// Waits up to 60 s for a log line that contains `text`, and returns it.
+    pub fn wait_for_log(&self, text: &str) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return,
+                Ok(line) if line.contains(text) => return line,
                 Ok(_) => {}
                 Err(_) => panic!("the orderer logged no {text:?} within 60 s"),
             }
@@ -93,8 +93,8 @@ pub fn spawn_orderer_with(ledger: &Path, genesis_block: &Path, env: &[(&str, Str
             if std::env::var_os("TEST_LOGS_ORDERER").is_some() {
                 eprintln!("{line}");
             }
-            if let Some(at) = line.find("listening on ") {
-                let rest = &line[at + "listening on ".len()..];
+            if let Some(at) = line.find("orderer listening on ") {
+                let rest = &line[at + "orderer listening on ".len()..];
                 let _ = found.send(
                     rest.split_whitespace()
                         .next()
