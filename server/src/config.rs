@@ -1,11 +1,13 @@
 //! The orderer's configuration, under Fabric's `orderer.yaml` key names. Every key can be
 //! set by an `ORDERER_<SECTION>_<KEY>` environment variable, as in Fabric.
 
+mod grpc;
 mod kafka;
 mod keys;
 mod tls;
 mod yaml;
 
+pub use grpc::GrpcLimits;
 pub use tls::{ServerTls, TlsConfig};
 
 use std::collections::BTreeMap;
@@ -66,6 +68,8 @@ pub struct General {
     pub local_msp_id: String,
     /// `General.TLS`.
     pub tls: TlsConfig,
+    /// `General.Keepalive` and the message size limits of the gRPC listener.
+    pub grpc: GrpcLimits,
 }
 
 /// How the first channel is made.
@@ -119,6 +123,7 @@ impl Default for Config {
                 local_msp_dir: None,
                 local_msp_id: LOCAL_MSP_ID_DEFAULT.into(),
                 tls: TlsConfig::default(),
+                grpc: GrpcLimits::default(),
             },
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
@@ -307,6 +312,7 @@ impl Config {
                 self.file_ledger.location = PathBuf::from(value);
             }
             key if key.starts_with("Kafka.") => kafka::set(&mut self.kafka, key, value)?,
+            key if grpc::KEYS.contains(&key) => grpc::set(&mut self.general.grpc, key, value)?,
             "Operations.ListenAddress" => {
                 self.operations.listen_address = (!value.is_empty()).then(|| value.to_string());
             }
@@ -414,8 +420,12 @@ mod tests {
             Some(dir.join("genesis.block"))
         );
         assert!(
-            ignored.contains(&"General.Keepalive.ServerTimeout"),
+            ignored.contains(&"General.Keepalive.ServerMinInterval"),
             "{ignored:?}"
+        );
+        assert_eq!(
+            config.general.grpc.keepalive_timeout,
+            std::time::Duration::from_secs(20)
         );
     }
 

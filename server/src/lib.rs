@@ -52,6 +52,8 @@ pub struct ServeOptions {
     pub tls: Option<config::ServerTls>,
     /// Where Broadcast and Deliver count (shared with the operations endpoint).
     pub metrics: Arc<metrics::Metrics>,
+    /// Keepalive and message sizes of the listener.
+    pub grpc: config::GrpcLimits,
 }
 
 impl Default for ServeOptions {
@@ -62,6 +64,7 @@ impl Default for ServeOptions {
             verify_threads: 0,
             tls: None,
             metrics: Arc::default(),
+            grpc: config::GrpcLimits::default(),
         }
     }
 }
@@ -82,6 +85,7 @@ impl std::fmt::Debug for ServeOptions {
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
     let options = ServeOptions {
         tls: config.general.tls.load()?,
+        grpc: config.general.grpc,
         ..ServeOptions::default()
     };
     let registrar = Arc::new(open_registrar(&config).await?);
@@ -156,6 +160,7 @@ pub async fn serve_with(
     if options.tls.is_none() {
         options.tls = config.general.tls.load()?;
     }
+    options.grpc = config.general.grpc;
     let registrar = open_registrar(&config).await?;
     serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
@@ -193,9 +198,11 @@ pub async fn serve_registrar(
         Arc::clone(&options.metrics),
     );
     let server = AtomicBroadcastServer::new(service)
-        .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX)
-        .max_encoding_message_size(GRPC_MESSAGE_BYTES_MAX);
-    let mut builder = tonic::transport::Server::builder();
+        .max_decoding_message_size(options.grpc.max_recv_bytes)
+        .max_encoding_message_size(options.grpc.max_send_bytes);
+    let mut builder = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(options.grpc.keepalive_interval))
+        .http2_keepalive_timeout(Some(options.grpc.keepalive_timeout));
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }

@@ -65,8 +65,10 @@ impl VerifyPool {
             .map_err(|_| PoolClosed)?;
         let (result, done) = oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = result.send(check());
+            let value = check();
+            // The permit is back before the caller hears the result.
             drop(permit);
+            let _ = result.send(value);
         });
         self.jobs
             .as_ref()

@@ -14,6 +14,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.LocalMSPDir",
     "General.LocalMSPID",
     "Operations.ListenAddress",
+    "General.Keepalive.ServerInterval",
+    "General.Keepalive.ServerTimeout",
+    "General.MaxRecvMsgSize",
+    "General.MaxSendMsgSize",
     "Metrics.Provider",
     "General.TLS.Enabled",
     "General.TLS.PrivateKey",
@@ -65,8 +69,6 @@ pub const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
 pub const KNOWN: &[&str] = &[
     "General.TLS.TLSHandshakeTimeShift",
     "General.Keepalive.ServerMinInterval",
-    "General.Keepalive.ServerInterval",
-    "General.Keepalive.ServerTimeout",
     "General.ConnectionTimeout",
     "General.Cluster.ListenAddress",
     "General.Cluster.ListenPort",
@@ -92,8 +94,6 @@ pub const KNOWN: &[&str] = &[
     "General.Profile.Address",
     "General.Authentication.TimeWindow",
     "General.Authentication.NoExpirationChecks",
-    "General.MaxRecvMsgSize",
-    "General.MaxSendMsgSize",
     "FileLedger.Prefix",
     "RAMLedger.HistorySize",
     "Kafka.Retry.Metadata.RetryMax",
@@ -180,8 +180,8 @@ mod tests {
             Some(Key::Implemented("General.ListenPort"))
         );
         assert_eq!(
-            lookup("General.Keepalive.ServerTimeout"),
-            Some(Key::Known("General.Keepalive.ServerTimeout"))
+            lookup("General.Keepalive.ServerMinInterval"),
+            Some(Key::Known("General.Keepalive.ServerMinInterval"))
         );
         assert_eq!(lookup("General.BCCSP.SW.Hash"), Some(Key::FreeForm));
         assert_eq!(lookup("General.BCCSPX"), None);

@@ -1,0 +1,71 @@
+//! `General.Keepalive` and `General.MaxRecvMsgSize`/`MaxSendMsgSize`: how the gRPC
+//! listener treats connections. `General.Keepalive.ServerMinInterval` (the fastest a
+//! client may ping) is accepted but not enforced: the HTTP/2 server answers every ping.
+
+/// How the gRPC listener treats connections: Fabric's `General.Keepalive` and v2's
+/// `General.MaxRecvMsgSize`/`MaxSendMsgSize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrpcLimits {
+    /// `General.Keepalive.ServerInterval`: idle time before the server pings a client.
+    pub keepalive_interval: std::time::Duration,
+    /// `General.Keepalive.ServerTimeout`: how long a ping may go unanswered before the
+    /// connection is closed.
+    pub keepalive_timeout: std::time::Duration,
+    /// `General.MaxRecvMsgSize`: the largest message taken, bytes.
+    pub max_recv_bytes: usize,
+    /// `General.MaxSendMsgSize`: the largest message sent, bytes.
+    pub max_send_bytes: usize,
+}
+
+impl Default for GrpcLimits {
+    /// Fabric's defaults: ping after 2 h idle, 20 s to answer, 100 MiB messages.
+    fn default() -> Self {
+        Self {
+            keepalive_interval: std::time::Duration::from_secs(7200),
+            keepalive_timeout: std::time::Duration::from_secs(20),
+            max_recv_bytes: crate::GRPC_MESSAGE_BYTES_MAX,
+            max_send_bytes: crate::GRPC_MESSAGE_BYTES_MAX,
+        }
+    }
+}
+
+/// The keys of this section.
+pub const KEYS: &[&str] = &[
+    "General.Keepalive.ServerInterval",
+    "General.Keepalive.ServerTimeout",
+    "General.MaxRecvMsgSize",
+    "General.MaxSendMsgSize",
+];
+
+/// Sets one of [`KEYS`].
+pub fn set(limits: &mut GrpcLimits, key: &str, value: &str) -> Result<(), String> {
+    match key {
+        "General.Keepalive.ServerInterval" | "General.Keepalive.ServerTimeout" => {
+            let duration = value
+                .parse::<engine::config::GoDuration>()
+                .map(|d| d.0)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("{value:?} is not a positive duration such as \"20s\""))?;
+            if key.ends_with("ServerInterval") {
+                limits.keepalive_interval = duration;
+            } else {
+                limits.keepalive_timeout = duration;
+            }
+        }
+        "General.MaxRecvMsgSize" | "General.MaxSendMsgSize" => {
+            let bytes = value
+                .parse::<usize>()
+                .ok()
+                .filter(|bytes| *bytes > 0)
+                .ok_or_else(|| "not a positive byte count".to_string())?;
+            if key.ends_with("MaxRecvMsgSize") {
+                limits.max_recv_bytes = bytes;
+            } else {
+                limits.max_send_bytes = bytes;
+            }
+        }
+        _ => return Err("unknown key".into()),
+    }
+    Ok(())
+}
