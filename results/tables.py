@@ -49,6 +49,7 @@ def row(record):
         record["git_rev"],
         orderer.get("consensus", "-") + (f" {orderer['max_message_count']}/{orderer['batch_timeout_ms']}ms" if orderer else "")
         + (" TLS" if orderer.get("tls") else "")
+        + (" durable-ack" if orderer.get("ack_mode") == "durable" else "")
         + "".join(f" {p}" for p in orderer.get("kafka_properties", [])),
         checks(w, orderer),
         f"{len(w['channels'])}x{w['broadcast_streams_per_channel']}",

@@ -37,6 +37,10 @@ pub struct AssembledBlock {
     pub number: u64,
     /// Encoded `common.Block`.
     pub bytes: Bytes,
+    /// What this block makes durable once stored: solo, how many envelopes this process
+    /// has ordered up to and including it; Kafka, the last offset it persists. The writer
+    /// publishes it after the sync, for acknowledgements that wait for the disk.
+    pub covers: i64,
 }
 
 /// Builds the block after `tip` holding `envelopes` (the bytes as received), signed by
@@ -78,6 +82,7 @@ pub fn assemble_with(
     Ok(AssembledBlock {
         number,
         bytes: block.encode_to_vec().into(),
+        covers: 0,
     })
 }
 

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use crossbeam_channel::{SendTimeoutError, Sender, TrySendError};
+use tokio::sync::watch;
 use tracing::info;
 
 use crate::block;
@@ -32,7 +33,8 @@ use crate::error::Error;
 use crate::kafka::{self, KafkaOptions, Producer};
 use crate::store::{BlockStore, StoreOptions, StoreReader};
 
-/// Pause between tries while a Kafka producer's queue is full.
+/// Pause between tries while a Kafka producer's (or, with durable acknowledgements, the
+/// chain's) queue is full.
 const KAFKA_FULL_PAUSE: Duration = Duration::from_millis(2);
 
 /// Tuning of a chain. Every bound protects memory under overload.
@@ -51,6 +53,9 @@ pub struct ChainOptions {
     pub signer: Option<Arc<crate::msp::local::LocalSigner>>,
     /// How Kafka channels reach their cluster.
     pub kafka: KafkaOptions,
+    /// Answer SUCCESS only once the block holding the envelope is on disk (after its
+    /// fdatasync) instead of when the chain takes it, Fabric's behaviour and the default.
+    pub durable_acks: bool,
 }
 
 impl Default for ChainOptions {
@@ -62,6 +67,7 @@ impl Default for ChainOptions {
             store: StoreOptions::default(),
             signer: None,
             kafka: KafkaOptions::default(),
+            durable_acks: false,
         }
     }
 }
@@ -83,19 +89,40 @@ pub enum SubmitError {
 pub enum Accepted {
     /// In the solo queue: Fabric answers SUCCESS at this point.
     Queued,
-    /// Written to the channel's Kafka topic once this acknowledgement arrives.
-    Producing(kafka::Ack),
+    /// In the solo queue as the `index`-th envelope since start; durable once the stored
+    /// blocks cover that many (durable acknowledgements).
+    QueuedDurable {
+        index: i64,
+        durable: watch::Receiver<i64>,
+    },
+    /// Written to the channel's Kafka topic once this acknowledgement arrives; with
+    /// durable acknowledgements, also once a stored block persists its offset.
+    Producing(kafka::Ack, Option<watch::Receiver<i64>>),
+}
+
+/// Waits until `durable` reaches `at`; the chain's writer stopping first is `Halted`.
+async fn stored(mut durable: watch::Receiver<i64>, at: i64) -> Result<(), SubmitError> {
+    durable
+        .wait_for(|covered| *covered >= at)
+        .await
+        .map(|_| ())
+        .map_err(|_| SubmitError::Halted)
 }
 
 impl Accepted {
-    /// Waits until the envelope is as safe as this consensus makes it: at once for
-    /// solo; for Kafka, until the broker acknowledged the write (or gave up, after
-    /// `Kafka.Retry.NetworkTimeouts.WriteTimeout`).
+    /// Waits until the envelope is as safe as this chain promises: at once for solo
+    /// (Fabric's behaviour), for Kafka until the broker acknowledged the write (or gave
+    /// up, after `Kafka.Retry.NetworkTimeouts.WriteTimeout`); with durable
+    /// acknowledgements, until the block holding it is on disk.
     pub async fn acknowledged(self) -> Result<(), SubmitError> {
         match self {
             Self::Queued => Ok(()),
-            Self::Producing(ack) => match ack.await {
-                Ok(Ok(_offset)) => Ok(()),
+            Self::QueuedDurable { index, durable } => stored(durable, index).await,
+            Self::Producing(ack, durable) => match ack.await {
+                Ok(Ok(offset)) => match durable {
+                    Some(durable) => stored(durable, offset).await,
+                    None => Ok(()),
+                },
                 Ok(Err(why)) => Err(SubmitError::Unavailable(format!(
                     "Kafka did not acknowledge the envelope: {why}"
                 ))),
@@ -103,6 +130,15 @@ impl Accepted {
             },
         }
     }
+}
+
+/// Durable acknowledgements: envelopes numbered in queue order, and what is stored.
+#[derive(Debug)]
+struct DurableAcks {
+    /// Envelopes queued so far; held while queuing so numbers follow queue order.
+    submitted: std::sync::Mutex<i64>,
+    /// What the stored blocks cover ([`block::AssembledBlock::covers`]).
+    durable: watch::Receiver<i64>,
 }
 
 /// How envelopes reach the worker.
@@ -134,6 +170,8 @@ pub struct Chain {
     config: ChannelConfig,
     sender: Sender<Input>,
     ingress: Ingress,
+    /// Set with [`ChainOptions::durable_acks`].
+    durable: Option<DurableAcks>,
     reader: StoreReader,
     halted: Arc<AtomicBool>,
     threads: std::sync::Mutex<Vec<JoinHandle<()>>>,
@@ -146,18 +184,7 @@ impl Chain {
         genesis: Option<&Bytes>,
         options: ChainOptions,
     ) -> Result<Self, Error> {
-        let mut store = BlockStore::open(dir, options.store)?;
-        let reader = store.reader();
-        if reader.height() == 0 {
-            let genesis = genesis.ok_or_else(|| {
-                Error::Config(format!(
-                    "{} holds no blocks and no genesis block was given",
-                    dir.display()
-                ))
-            })?;
-            store.append(0, genesis)?;
-            store.sync()?;
-        }
+        let (store, reader) = open_store(dir, genesis, options.store)?;
         let tip = block::tip_of(&reader.block(reader.height() - 1)?)?;
         let config = ChannelConfig::from_block(&reader.block(tip.last_config)?)?;
         info!(channel = %config.channel_id, height = reader.height(), consensus = ?config.consensus,
@@ -178,6 +205,7 @@ impl Chain {
                     blocks: block_sender,
                     core: options.core,
                     signer: options.signer.clone(),
+                    ordered: 0,
                 };
                 (spawn(name, move || worker.run())?, Ingress::Solo)
             }
@@ -198,20 +226,27 @@ impl Chain {
                 (spawn(name, move || worker.run())?, ingress)
             }
         };
+        let (durable_sender, durable) = watch::channel(-1);
         let writer = writer::Writer {
             channel_id: config.channel_id.clone(),
             store,
             blocks,
             halted: Arc::clone(&halted),
+            durable: durable_sender,
         };
         let threads = vec![
             worker,
             spawn(format!("store-{}", config.channel_id), move || writer.run())?,
         ];
+        let durable = options.durable_acks.then(|| DurableAcks {
+            submitted: std::sync::Mutex::new(0),
+            durable,
+        });
         Ok(Self {
             config,
             sender,
             ingress,
+            durable,
             reader,
             halted,
             threads: std::sync::Mutex::new(threads),
@@ -249,14 +284,28 @@ impl Chain {
             return Err(SubmitError::Halted);
         }
         match &self.ingress {
-            Ingress::Solo => self
-                .sender
-                .try_send(Input::Message(message))
-                .map(|()| Accepted::Queued)
-                .map_err(|error| match error {
-                    TrySendError::Full(Input::Message(message)) => SubmitError::Full(message),
-                    _ => SubmitError::Halted,
-                }),
+            Ingress::Solo => {
+                let mut submitted = self
+                    .durable
+                    .as_ref()
+                    .map(|durable| durable.submitted.lock().unwrap_or_else(|e| e.into_inner()));
+                self.sender
+                    .try_send(Input::Message(message))
+                    .map_err(|error| match error {
+                        TrySendError::Full(Input::Message(message)) => SubmitError::Full(message),
+                        _ => SubmitError::Halted,
+                    })?;
+                Ok(match (submitted.as_mut(), &self.durable) {
+                    (Some(count), Some(durable)) => {
+                        **count += 1;
+                        Accepted::QueuedDurable {
+                            index: **count,
+                            durable: durable.durable.clone(),
+                        }
+                    }
+                    _ => Accepted::Queued,
+                })
+            }
             Ingress::Kafka {
                 producer,
                 ready,
@@ -270,7 +319,10 @@ impl Chain {
                 }
                 let payload = kafka::message::normal(&message.envelope, *sequence);
                 match producer.send(&payload) {
-                    Ok(ack) => Ok(Accepted::Producing(ack)),
+                    Ok(ack) => Ok(Accepted::Producing(
+                        ack,
+                        self.durable.as_ref().map(|durable| durable.durable.clone()),
+                    )),
                     Err(kafka::producer::SendError::Full) => Err(SubmitError::Full(message)),
                     Err(kafka::producer::SendError::Failed(why)) => {
                         Err(SubmitError::Unavailable(why))
@@ -290,7 +342,8 @@ impl Chain {
         if self.is_halted() {
             return Err(SubmitError::Halted);
         }
-        if let Ingress::Solo = self.ingress {
+        // Durable acknowledgements number envelopes under a lock: never block holding it.
+        if let (Ingress::Solo, None) = (&self.ingress, &self.durable) {
             return self
                 .sender
                 .send_timeout(Input::Message(message), timeout)
@@ -326,6 +379,27 @@ impl Chain {
         }
         self.halted.store(true, Ordering::Release);
     }
+}
+
+/// The store in `dir`, bootstrapped with `genesis` when empty, and a reader of it.
+fn open_store(
+    dir: &Path,
+    genesis: Option<&Bytes>,
+    options: StoreOptions,
+) -> Result<(BlockStore, StoreReader), Error> {
+    let mut store = BlockStore::open(dir, options)?;
+    let reader = store.reader();
+    if reader.height() == 0 {
+        let genesis = genesis.ok_or_else(|| {
+            Error::Config(format!(
+                "{} holds no blocks and no genesis block was given",
+                dir.display()
+            ))
+        })?;
+        store.append(0, genesis)?;
+        store.sync()?;
+    }
+    Ok((store, reader))
 }
 
 /// What a Kafka worker shares with the chain that starts it.

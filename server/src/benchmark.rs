@@ -62,6 +62,10 @@ pub struct BenchmarkArgs {
     /// Do not append records.
     #[arg(long)]
     pub no_record: bool,
+    /// When Broadcast answers SUCCESS: `enqueue` (Fabric's: when the chain takes the
+    /// envelope) or `durable` (once its block is on disk).
+    #[arg(long, default_value = "enqueue", value_parser = ["enqueue", "durable"])]
+    pub ack_mode: String,
     /// Also run each consensus with TLS on the listener (a development CA's certificate;
     /// loadgen verifies it): recorded next to the plain run of the same invocation.
     #[arg(long)]
@@ -93,6 +97,8 @@ pub struct OrdererParams {
     pub blocks_signed: bool,
     /// Whether the listener served TLS.
     pub tls: bool,
+    /// `enqueue` or `durable` acknowledgements.
+    pub ack_mode: String,
     /// Identifies the invocation: records of one run (solo and Kafka, plain and TLS)
     /// share it, so they can be compared as ratios.
     pub run_id: u64,
@@ -178,6 +184,7 @@ impl BenchmarkArgs {
             mode: "in-process",
             consensus: consensus.into(),
             tls: setup.tls,
+            ack_mode: self.ack_mode.clone(),
             run_id: setup.run_id,
             max_message_count: self.max_message_count,
             preferred_max_bytes: self.preferred_max_bytes,

@@ -70,6 +70,10 @@ pub struct General {
     pub tls: TlsConfig,
     /// `General.Keepalive` and the message size limits of the gRPC listener.
     pub grpc: GrpcLimits,
+    /// `General.AckMode: durable` (this orderer's addition): Broadcast answers SUCCESS
+    /// once the block holding the envelope is on disk. The default, `enqueue`, answers
+    /// when the chain takes it, as Fabric's orderer does.
+    pub durable_acks: bool,
 }
 
 /// How the first channel is made.
@@ -124,6 +128,7 @@ impl Default for Config {
                 local_msp_id: LOCAL_MSP_ID_DEFAULT.into(),
                 tls: TlsConfig::default(),
                 grpc: GrpcLimits::default(),
+                durable_acks: false,
             },
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
@@ -313,6 +318,13 @@ impl Config {
             }
             key if key.starts_with("Kafka.") => kafka::set(&mut self.kafka, key, value)?,
             key if grpc::KEYS.contains(&key) => grpc::set(&mut self.general.grpc, key, value)?,
+            "General.AckMode" => {
+                self.general.durable_acks = match value.to_ascii_lowercase().as_str() {
+                    "durable" => true,
+                    "enqueue" | "" => false,
+                    _ => return Err("must be enqueue (Fabric's) or durable".into()),
+                };
+            }
             "Operations.ListenAddress" => {
                 self.operations.listen_address = (!value.is_empty()).then(|| value.to_string());
             }

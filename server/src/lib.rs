@@ -264,6 +264,7 @@ pub async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
         chain: engine::chain::ChainOptions {
             signer,
             kafka: config.kafka.clone(),
+            durable_acks: config.general.durable_acks,
             ..engine::chain::ChainOptions::default()
         },
     };

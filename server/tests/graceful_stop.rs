@@ -10,46 +10,18 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use loadgen::client::{self, BroadcastStream};
-use orderer_proto::common::Status;
 use support::backend::{Backend, generic};
 use support::*;
-
-/// Broadcasts distinct envelopes, 50 in flight, until the stream ends; returns the ones
-/// answered SUCCESS.
-async fn load(endpoint: String, channel: String) -> Vec<Bytes> {
-    let mut acked = Vec::new();
-    let Ok(mut client) = client::connect(&endpoint).await else {
-        return acked;
-    };
-    let Ok(mut stream) = BroadcastStream::open(&mut client).await else {
-        return acked;
-    };
-    for round in 0u32.. {
-        let batch: Vec<Bytes> = (0..50u32)
-            .map(|i| message(&channel, &[round.to_le_bytes(), i.to_le_bytes()].concat()))
-            .collect();
-        for envelope in &batch {
-            if stream.send(envelope.clone()).await.is_err() {
-                return acked;
-            }
-        }
-        for envelope in batch {
-            match stream.recv().await {
-                Ok(response) if response.status == Status::Success as i32 => acked.push(envelope),
-                Ok(_) => {}
-                Err(_) => return acked,
-            }
-        }
-    }
-    acked
-}
 
 async fn sigterm_under_load_exits_0_and_keeps_every_acknowledged_envelope(backend: &Backend) {
     let (channel, genesis_block) = backend.channel("sigterm");
     let ledger = tempfile::tempdir().unwrap();
     let mut process = backend.spawn(ledger.path(), &genesis_block);
-    let loader = tokio::spawn(load(process.endpoint.clone(), channel.clone()));
+    let loader = tokio::spawn(load_until_closed(
+        process.endpoint.clone(),
+        channel.clone(),
+        0,
+    ));
     // Let the load run: some blocks cut, some envelopes pending.
     ordered(&process.endpoint, &channel, 1000).await;
     let pid = process.child.id().to_string();

@@ -19,6 +19,9 @@ pub(super) struct Worker {
     pub blocks: Sender<AssembledBlock>,
     pub core: Option<core_affinity::CoreId>,
     pub signer: Option<std::sync::Arc<crate::msp::local::LocalSigner>>,
+    /// Envelopes put into blocks since this process started: the queue is FIFO and the
+    /// cutter keeps order, so these are exactly the first ones submitted.
+    pub ordered: i64,
 }
 
 impl Worker {
@@ -74,8 +77,12 @@ impl Worker {
     /// Assembles and hands a block to the writer; false when the chain must stop (the
     /// writer is gone, or the block cannot be signed).
     fn emit(&mut self, batch: Batch) -> bool {
+        self.ordered += i64::try_from(batch.len()).unwrap_or(i64::MAX);
         match block::assemble(&mut self.tip, batch, self.signer.as_deref()) {
-            Ok(block) => self.blocks.send(block).is_ok(),
+            Ok(mut block) => {
+                block.covers = self.ordered;
+                self.blocks.send(block).is_ok()
+            }
             Err(error) => {
                 tracing::error!(channel = %self.channel_id, %error, "cannot assemble a block; chain halted");
                 false

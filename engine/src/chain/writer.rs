@@ -18,6 +18,8 @@ pub(super) struct Writer {
     pub store: BlockStore,
     pub blocks: Receiver<AssembledBlock>,
     pub halted: Arc<AtomicBool>,
+    /// The newest stored block's [`AssembledBlock::covers`], published after its sync.
+    pub durable: tokio::sync::watch::Sender<i64>,
 }
 
 impl Writer {
@@ -37,13 +39,16 @@ impl Writer {
     /// Appends `first` and every block already waiting, then syncs once.
     fn store_group(&mut self, first: AssembledBlock) -> Result<(), crate::Error> {
         self.store.append(first.number, &first.bytes)?;
+        let mut covers = first.covers;
         for _ in 1..GROUP_COMMIT_BLOCKS_MAX {
             let Ok(block) = self.blocks.try_recv() else {
                 break;
             };
             self.store.append(block.number, &block.bytes)?;
+            covers = block.covers;
         }
         self.store.sync()?;
+        self.durable.send_replace(covers);
         Ok(())
     }
 }

@@ -211,7 +211,10 @@ impl KafkaWorker {
             self.signer.as_deref(),
             &offsets.encode(),
         ) {
-            Ok(block) => self.blocks.send(block).is_ok(),
+            Ok(mut block) => {
+                block.covers = offsets.persisted;
+                self.blocks.send(block).is_ok()
+            }
             Err(error) => {
                 error!(channel = %self.channel_id, %error, "cannot assemble a block; chain halted");
                 self.halted.store(true, Ordering::Release);

@@ -160,17 +160,23 @@ fn dev_tls(
     ))
 }
 
+/// A non-blocking listener on a free loopback port, and its address.
+fn bind_loopback() -> Result<(std::net::TcpListener, std::net::SocketAddr), Error> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io("set the listener non-blocking"))?;
+    let address = listener.local_addr().map_err(io("read listen address"))?;
+    Ok((listener, address))
+}
+
 /// The operations endpoint on a free loopback port, over the orderer's metrics.
 fn start_operations(
     runtime: &tokio::runtime::Runtime,
     registrar: &Arc<Registrar>,
     metrics: &Arc<crate::metrics::Metrics>,
 ) -> Result<String, Error> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io("set the listener non-blocking"))?;
-    let address = listener.local_addr().map_err(io("read listen address"))?;
+    let (listener, address) = bind_loopback()?;
     let ops = crate::operations::Operations {
         registrar: Arc::clone(registrar),
         metrics: Arc::clone(metrics),
@@ -227,6 +233,7 @@ impl InProcess {
             chain: ChainOptions {
                 signer: Some(Arc::new(signer)),
                 kafka,
+                durable_acks: args.ack_mode == "durable",
                 ..ChainOptions::default()
             },
         };
@@ -241,12 +248,7 @@ impl InProcess {
             .map_err(|e| Error::Config(format!("opening the ledger failed: {e}")))??;
         wait_until_ready(&registrar).await?;
         let registrar = Arc::new(registrar);
-        let listener =
-            std::net::TcpListener::bind("127.0.0.1:0").map_err(io("bind 127.0.0.1:0"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(io("set the listener non-blocking"))?;
-        let address = listener.local_addr().map_err(io("read listen address"))?;
+        let (listener, address) = bind_loopback()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let (server_tls, tls) = dev_tls(setup.tls)?;
         let serve_options = ServeOptions {

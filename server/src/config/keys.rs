@@ -13,6 +13,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.GenesisFile",
     "General.LocalMSPDir",
     "General.LocalMSPID",
+    "General.AckMode",
     "Operations.ListenAddress",
     "General.Keepalive.ServerInterval",
     "General.Keepalive.ServerTimeout",

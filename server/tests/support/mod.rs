@@ -395,3 +395,38 @@ pub fn workload(
         tls: None,
     }
 }
+
+/// Broadcasts distinct envelopes (tagged `tag`), 50 in flight, until the stream ends;
+/// returns the ones answered SUCCESS.
+pub async fn load_until_closed(endpoint: String, channel: String, tag: u32) -> Vec<Bytes> {
+    let mut acked = Vec::new();
+    let Ok(mut client) = client::connect(&endpoint).await else {
+        return acked;
+    };
+    let Ok(mut stream) = BroadcastStream::open(&mut client).await else {
+        return acked;
+    };
+    for round in 0u32.. {
+        let batch: Vec<Bytes> = (0..50u32)
+            .map(|i| {
+                message(
+                    &channel,
+                    &[tag.to_le_bytes(), round.to_le_bytes(), i.to_le_bytes()].concat(),
+                )
+            })
+            .collect();
+        for envelope in &batch {
+            if stream.send(envelope.clone()).await.is_err() {
+                return acked;
+            }
+        }
+        for envelope in batch {
+            match stream.recv().await {
+                Ok(response) if response.status == Status::Success as i32 => acked.push(envelope),
+                Ok(_) => {}
+                Err(_) => return acked,
+            }
+        }
+    }
+    acked
+}
