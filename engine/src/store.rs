@@ -6,9 +6,12 @@
 //!   new height to readers.
 //! - [`StoreReader`] is shared by Deliver streams: it serves a block's stored bytes as a
 //!   [`Bytes`] that borrows the segment's read-only map, after checking the record's CRC.
-//! - On open the last segment is scanned with CRCs; a torn tail (a crash mid-append) is
-//!   cut off. Earlier segments are walked header by header.
+//! - On open every record is checked (header, number, CRC). A bad record that was durable
+//!   once (below the [`mark`], or in a segment before the last) is damage: the open fails
+//!   naming the block, and nothing of that chain is served. One at or past the mark in
+//!   the last segment is the torn tail of a crash and is cut off, with any bytes after it.
 
+pub mod mark;
 mod mmap;
 pub mod record;
 mod segment;
@@ -23,6 +26,7 @@ use tokio::sync::watch;
 use tracing::warn;
 
 use crate::error::Error;
+use mark::SyncedMark;
 use record::{HEADER_LEN, RecordHeader};
 use segment::{Location, Segment};
 
@@ -62,6 +66,8 @@ pub struct BlockStore {
     /// A segment was created since the last sync: the directory needs a sync too.
     dir_dirty: bool,
     shared: Arc<Shared>,
+    /// A height known durable, written after each sync.
+    mark: SyncedMark,
     _lock: File,
 }
 
@@ -90,6 +96,7 @@ impl BlockStore {
         fs::create_dir_all(dir).map_err(Error::io("create ledger directory", dir))?;
         let lock = lock_dir(dir)?;
         let mut segments = open_segments(dir)?;
+        let (mark, synced) = SyncedMark::open(dir)?;
         let mut index = Index::default();
         let mut write_offset = 0;
         let last = segments.len().saturating_sub(1);
@@ -102,14 +109,22 @@ impl BlockStore {
                     "segment does not continue the chain",
                 ));
             }
-            let scan = segment.scan(position == last);
+            let scan = segment.scan(true);
+            let number = expected + scan.offsets.len() as u64;
             if let Some(reason) = scan.fault {
-                let number = expected + scan.offsets.len() as u64;
-                if position != last {
-                    return Err(corrupt(segment, number, &reason));
+                if position != last || number < synced {
+                    return Err(corrupt(
+                        segment,
+                        number,
+                        &format!("{reason}; block {number} was durable: damage, not a torn tail"),
+                    ));
                 }
                 warn!(path = %segment.path.display(), block = number, %reason,
                     "cutting off a torn tail left by a crash");
+                segment.truncate(scan.end)?;
+            } else if position == last && segment.has_bytes_after(scan.end) {
+                warn!(path = %segment.path.display(), block = number,
+                    "clearing bytes of unsynced blocks left past the last record by a crash");
                 segment.truncate(scan.end)?;
             }
             let segment_index = position as u32;
@@ -123,6 +138,15 @@ impl BlockStore {
         }
         index.maps = segments.iter().map(|s| Arc::clone(&s.map)).collect();
         let height = index.locations.len() as u64;
+        if height < synced
+            && let Some(segment) = segments.last()
+        {
+            return Err(corrupt(
+                segment,
+                height,
+                &format!("the ledger ends before block {height}, but {synced} blocks were durable"),
+            ));
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             options,
@@ -136,6 +160,7 @@ impl BlockStore {
                 index: RwLock::new(index),
                 height: watch::Sender::new(height),
             }),
+            mark,
             _lock: lock,
         })
     }
@@ -215,6 +240,7 @@ impl BlockStore {
             index.locations.len() as u64
         };
         self.shared.height.send_replace(height);
+        self.mark.record(height)?;
         Ok(height)
     }
 }

@@ -124,8 +124,87 @@ fn corrupt_record_in_an_earlier_segment_is_reported_with_its_block_number() {
         .unwrap();
     file.write_all(b"garbage!").unwrap();
     drop(file);
-    let store = BlockStore::open(dir.path(), small()).unwrap();
-    // Earlier segments are walked by header: the body damage shows on read.
-    let error = store.reader().block(1).unwrap_err();
+    let error = BlockStore::open(dir.path(), small()).unwrap_err();
     assert!(error.to_string().contains("block 1"), "{error}");
+}
+
+#[test]
+fn damage_in_the_middle_of_the_last_segment_is_refused_not_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+    fill(&mut store, 10);
+    let record_of_4: u64 = (0..4).map(|n| (HEADER_LEN + body(n).len()) as u64).sum();
+    let body_of_4 = record_of_4 + HEADER_LEN as u64 + 10;
+    let size = store.write_offset;
+    drop(store);
+    let path = last_segment(dir.path());
+    for (case, at) in [("body", body_of_4), ("header", record_of_4)] {
+        let original = fs::read(&path).unwrap();
+        let mut file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.seek(SeekFrom::Start(at)).unwrap();
+        file.write_all(b"XXXX").unwrap();
+        drop(file);
+        let error = BlockStore::open(dir.path(), StoreOptions::default()).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("block 4"), "{case}: {text}");
+        assert!(text.contains("damage, not a torn tail"), "{case}: {text}");
+        // Nothing was cut off: blocks 5 to 9 are still there once the damage is mended.
+        assert!(fs::metadata(&path).unwrap().len() >= size, "{case}");
+        fs::write(&path, original).unwrap();
+        let store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+        assert_eq!(store.reader().height(), 10, "{case}");
+    }
+}
+
+/// A crash after appending blocks 5 to 7 but before their sync: block 5's record torn,
+/// blocks 6 and 7 reached the disk anyway. None was durable (the mark says 5), so this
+/// is a crash tail: cut off, bytes and all, and the store continues at 5.
+#[test]
+fn a_torn_record_with_unsynced_records_after_it_is_a_crash_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+    fill(&mut store, 5);
+    for number in 5..8 {
+        store.append(number, &body(number)).unwrap();
+    }
+    let end = store.write_offset;
+    drop(store);
+    let path = last_segment(dir.path());
+    let record_of_5: u64 = (0..5).map(|n| (HEADER_LEN + body(n).len()) as u64).sum();
+    let mut file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.seek(SeekFrom::Start(record_of_5 + HEADER_LEN as u64 + 3))
+        .unwrap();
+    file.write_all(b"torn").unwrap();
+    drop(file);
+    let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+    assert_eq!(store.reader().height(), 5);
+    assert_eq!(store.write_offset, record_of_5);
+    let rest = &fs::read(&path).unwrap()[record_of_5 as usize..end as usize];
+    assert!(
+        rest.iter().all(|&b| b == 0),
+        "the unsynced records are cleared"
+    );
+    fill(&mut store, 3);
+    assert_eq!(&store.reader().block(7).unwrap()[..], &body(7)[..]);
+}
+
+/// Durable blocks gone from the end of the ledger (a zeroed tail) are damage too.
+#[test]
+fn durable_blocks_missing_from_the_end_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+    fill(&mut store, 6);
+    drop(store);
+    let path = last_segment(dir.path());
+    let record_of_4: u64 = (0..4).map(|n| (HEADER_LEN + body(n).len()) as u64).sum();
+    let file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let len = file.metadata().unwrap().len();
+    file.set_len(record_of_4).unwrap();
+    file.set_len(len).unwrap();
+    drop(file);
+    let error = BlockStore::open(dir.path(), StoreOptions::default()).unwrap_err();
+    assert!(
+        error.to_string().contains("6 blocks were durable"),
+        "{error}"
+    );
 }
