@@ -174,6 +174,10 @@ pub struct Chain {
     durable: Option<DurableAcks>,
     reader: StoreReader,
     halted: Arc<AtomicBool>,
+    /// Set while the ledger refuses writes (the writer retries).
+    unwritable: Arc<AtomicBool>,
+    /// Set when the chain shuts down.
+    stopping: Arc<AtomicBool>,
     threads: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -192,46 +196,23 @@ impl Chain {
         let halted = Arc::new(AtomicBool::new(false));
         let (sender, inputs) = crossbeam_channel::bounded(options.queue_depth_max);
         let (block_sender, blocks) = crossbeam_channel::bounded(options.blocks_in_flight_max);
-        let cutter = crate::cutter::BlockCutter::new(config.batch_size);
-        let name = format!("chain-{}", config.channel_id);
-        let (worker, ingress) = match &config.consensus {
-            Consensus::Solo => {
-                let worker = worker::Worker {
-                    channel_id: config.channel_id.clone(),
-                    cutter,
-                    batch_timeout: config.batch_timeout,
-                    tip,
-                    inputs,
-                    blocks: block_sender,
-                    core: options.core,
-                    signer: options.signer.clone(),
-                    ordered: 0,
-                };
-                (spawn(name, move || worker.run())?, Ingress::Solo)
-            }
-            Consensus::Kafka { brokers } => {
-                let (worker, ingress) = kafka_worker(
-                    &config,
-                    brokers,
-                    &reader,
-                    KafkaParts {
-                        cutter,
-                        tip,
-                        inputs,
-                        blocks: block_sender,
-                        halted: Arc::clone(&halted),
-                    },
-                    &options,
-                )?;
-                (spawn(name, move || worker.run())?, ingress)
-            }
+        let parts = WorkerParts {
+            cutter: crate::cutter::BlockCutter::new(config.batch_size),
+            tip,
+            inputs,
+            blocks: block_sender,
+            halted: Arc::clone(&halted),
         };
+        let (worker, ingress) = spawn_worker(&config, &reader, parts, &options)?;
         let (durable_sender, durable) = watch::channel(-1);
+        let (unwritable, stopping) = (Arc::default(), Arc::default());
         let writer = writer::Writer {
             channel_id: config.channel_id.clone(),
             store,
             blocks,
             halted: Arc::clone(&halted),
+            unwritable: Arc::clone(&unwritable),
+            stopping: Arc::clone(&stopping),
             durable: durable_sender,
         };
         let threads = vec![
@@ -249,6 +230,8 @@ impl Chain {
             durable,
             reader,
             halted,
+            unwritable,
+            stopping,
             threads: std::sync::Mutex::new(threads),
         })
     }
@@ -277,11 +260,23 @@ impl Chain {
         self.halted.load(Ordering::Acquire)
     }
 
+    /// Whether the ledger refuses writes now (full disk, failing device): ordering waits
+    /// and resumes by itself once a retry succeeds.
+    pub fn is_unwritable(&self) -> bool {
+        self.unwritable.load(Ordering::Acquire)
+    }
+
     /// Hands an envelope to the chain without waiting: to the queue (solo) or to the
     /// producer (Kafka).
     pub fn try_submit(&self, message: Message) -> Result<Accepted, SubmitError> {
         if self.is_halted() {
             return Err(SubmitError::Halted);
+        }
+        if self.is_unwritable() {
+            return Err(SubmitError::Unavailable(
+                "its ledger cannot be written (disk full or failing); ordering resumes once it can"
+                    .into(),
+            ));
         }
         match &self.ingress {
             Ingress::Solo => {
@@ -372,6 +367,7 @@ impl Chain {
     /// cuts what is pending first; a Kafka chain leaves it in the partition, where every
     /// node (this one after a restart too) cuts it alike.
     pub fn shutdown(&self) {
+        self.stopping.store(true, Ordering::Release);
         let _ = self.sender.send(Input::Stop);
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         for thread in threads {
@@ -402,8 +398,38 @@ fn open_store(
     Ok((store, reader))
 }
 
-/// What a Kafka worker shares with the chain that starts it.
-struct KafkaParts {
+/// Starts the worker `config`'s consensus needs: solo's, or the Kafka consenter's.
+fn spawn_worker(
+    config: &ChannelConfig,
+    reader: &StoreReader,
+    parts: WorkerParts,
+    options: &ChainOptions,
+) -> Result<(JoinHandle<()>, Ingress), Error> {
+    let name = format!("chain-{}", config.channel_id);
+    match &config.consensus {
+        Consensus::Solo => {
+            let worker = worker::Worker {
+                channel_id: config.channel_id.clone(),
+                cutter: parts.cutter,
+                batch_timeout: config.batch_timeout,
+                tip: parts.tip,
+                inputs: parts.inputs,
+                blocks: parts.blocks,
+                core: options.core,
+                signer: options.signer.clone(),
+                ordered: 0,
+            };
+            Ok((spawn(name, move || worker.run())?, Ingress::Solo))
+        }
+        Consensus::Kafka { brokers } => {
+            let (worker, ingress) = kafka_worker(config, brokers, reader, parts, options)?;
+            Ok((spawn(name, move || worker.run())?, ingress))
+        }
+    }
+}
+
+/// What a chain's worker takes from the chain that starts it.
+struct WorkerParts {
     cutter: crate::cutter::BlockCutter,
     tip: block::ChainTip,
     inputs: crossbeam_channel::Receiver<Input>,
@@ -417,7 +443,7 @@ fn kafka_worker(
     config: &ChannelConfig,
     brokers: &[String],
     reader: &StoreReader,
-    parts: KafkaParts,
+    parts: WorkerParts,
     options: &ChainOptions,
 ) -> Result<(kafka::worker::KafkaWorker, Ingress), Error> {
     let newest = reader.block(reader.height() - 1)?;

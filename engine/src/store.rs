@@ -9,7 +9,8 @@
 //! - On open every record is checked (header, number, CRC). A bad record that was durable
 //!   once (below the [`mark`], or in a segment before the last) is damage: the open fails
 //!   naming the block, and nothing of that chain is served. One at or past the mark in
-//!   the last segment is the torn tail of a crash and is cut off, with any bytes after it.
+//!   the last segment is the torn tail of a crash and is cut off; the last segment is
+//!   cleared past its last record either way.
 
 pub mod mark;
 mod mmap;
@@ -68,6 +69,8 @@ pub struct BlockStore {
     shared: Arc<Shared>,
     /// A height known durable, written after each sync.
     mark: SyncedMark,
+    /// Segments and write offset at the last sync: where [`BlockStore::rollback`] returns.
+    synced_end: (usize, u64),
     _lock: File,
 }
 
@@ -97,46 +100,9 @@ impl BlockStore {
         let lock = lock_dir(dir)?;
         let mut segments = open_segments(dir)?;
         let (mark, synced) = SyncedMark::open(dir)?;
-        let mut index = Index::default();
-        let mut write_offset = 0;
-        let last = segments.len().saturating_sub(1);
-        for (position, segment) in segments.iter_mut().enumerate() {
-            let expected = index.locations.len() as u64;
-            if segment.first_block != expected {
-                return Err(corrupt(
-                    segment,
-                    expected,
-                    "segment does not continue the chain",
-                ));
-            }
-            let scan = segment.scan(true);
-            let number = expected + scan.offsets.len() as u64;
-            if let Some(reason) = scan.fault {
-                if position != last || number < synced {
-                    return Err(corrupt(
-                        segment,
-                        number,
-                        &format!("{reason}; block {number} was durable: damage, not a torn tail"),
-                    ));
-                }
-                warn!(path = %segment.path.display(), block = number, %reason,
-                    "cutting off a torn tail left by a crash");
-                segment.truncate(scan.end)?;
-            } else if position == last && segment.has_bytes_after(scan.end) {
-                warn!(path = %segment.path.display(), block = number,
-                    "clearing bytes of unsynced blocks left past the last record by a crash");
-                segment.truncate(scan.end)?;
-            }
-            let segment_index = position as u32;
-            index
-                .locations
-                .extend(scan.offsets.iter().map(|&offset| Location {
-                    segment: segment_index,
-                    offset,
-                }));
-            write_offset = scan.end;
-        }
+        let (mut index, write_offset) = recover(&mut segments, synced)?;
         index.maps = segments.iter().map(|s| Arc::clone(&s.map)).collect();
+        let segments_len = segments.len();
         let height = index.locations.len() as u64;
         if height < synced
             && let Some(segment) = segments.last()
@@ -161,6 +127,7 @@ impl BlockStore {
                 height: watch::Sender::new(height),
             }),
             mark,
+            synced_end: (segments_len, write_offset),
             _lock: lock,
         })
     }
@@ -240,8 +207,29 @@ impl BlockStore {
             index.locations.len() as u64
         };
         self.shared.height.send_replace(height);
-        self.mark.record(height)?;
+        self.synced_end = (self.segments.len(), self.write_offset);
+        // Only a hint for recovery: the blocks are durable and published either way.
+        if let Err(error) = self.mark.record(height) {
+            warn!(%error, "could not write the synced mark");
+        }
         Ok(height)
+    }
+
+    /// Forgets what was appended since the last sync, after a failed append or sync, so
+    /// the same blocks can be appended again: segments made since are removed and the
+    /// next append goes where the last synced record ends. Readers never saw any of it.
+    pub fn rollback(&mut self) -> Result<(), Error> {
+        let (segments, offset) = self.synced_end;
+        while self.segments.len() > segments {
+            if let Some(segment) = self.segments.pop() {
+                fs::remove_file(&segment.path)
+                    .map_err(Error::io("remove segment", &segment.path))?;
+            }
+        }
+        self.write_offset = offset;
+        self.unsynced.clear();
+        self.dirty_from = None;
+        Ok(())
     }
 }
 
@@ -296,6 +284,53 @@ impl AsRef<[u8]> for MapSlice {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.range.clone()]
     }
+}
+
+/// Checks every record of `segments` (see the module docs): the index of the blocks
+/// and where the next append goes. A torn tail is cut off; damage is an error.
+fn recover(segments: &mut [Segment], synced: u64) -> Result<(Index, u64), Error> {
+    let mut index = Index::default();
+    let mut write_offset = 0;
+    let last = segments.len().saturating_sub(1);
+    for (position, segment) in segments.iter_mut().enumerate() {
+        let expected = index.locations.len() as u64;
+        if segment.first_block != expected {
+            return Err(corrupt(
+                segment,
+                expected,
+                "segment does not continue the chain",
+            ));
+        }
+        let scan = segment.scan(true);
+        let number = expected + scan.offsets.len() as u64;
+        if let Some(reason) = scan.fault {
+            if position != last || number < synced {
+                return Err(corrupt(
+                    segment,
+                    number,
+                    &format!("{reason}; block {number} was durable: damage, not a torn tail"),
+                ));
+            }
+            warn!(path = %segment.path.display(), block = number, %reason,
+                    "cutting off a torn tail left by a crash");
+            segment.truncate(scan.end)?;
+        } else if position == last {
+            // Bytes of unsynced blocks may lie past the last record (pages that reached
+            // the disk out of order before a crash): clear them without reading them
+            // (punching is cheap; reading a sparse tail is not, and on tmpfs it
+            // allocates).
+            segment.truncate(scan.end)?;
+        }
+        let segment_index = position as u32;
+        index
+            .locations
+            .extend(scan.offsets.iter().map(|&offset| Location {
+                segment: segment_index,
+                offset,
+            }));
+        write_offset = scan.end;
+    }
+    Ok((index, write_offset))
 }
 
 fn corrupt(segment: &Segment, number: u64, reason: &str) -> Error {

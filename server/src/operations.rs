@@ -81,6 +81,8 @@ async fn healthz(State(ops): State<Arc<Operations>>) -> Response {
         .filter_map(|chain| {
             let reason = if chain.is_halted() {
                 "halted: the chain stopped ordering (see the log)"
+            } else if chain.is_unwritable() {
+                "its ledger cannot be written (disk full or failing); retrying"
             } else if !chain.is_ready() {
                 "not ordering yet: its consenter has not started"
             } else {

@@ -1,10 +1,17 @@
 //! The chain writer: appends blocks and syncs once for all blocks that are ready.
+//!
+//! A failed append or sync (a full disk, a failing device) does not lose or corrupt
+//! anything: nothing unsynced was published, the store rolls back to its last synced
+//! record, and the same blocks are written again every [`RETRY_PAUSE`] until it works.
+//! Meanwhile the chain reports itself unwritable (Broadcast answers SERVICE_UNAVAILABLE)
+//! and Deliver serves what is stored.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use tracing::error;
+use tracing::{error, info};
 
 use crate::block::AssembledBlock;
 use crate::store::BlockStore;
@@ -13,11 +20,18 @@ use crate::store::BlockStore;
 /// sync (and every reader) indefinitely.
 const GROUP_COMMIT_BLOCKS_MAX: usize = 64;
 
+/// Pause between tries to write blocks the store refused.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
 pub(super) struct Writer {
     pub channel_id: String,
     pub store: BlockStore,
     pub blocks: Receiver<AssembledBlock>,
     pub halted: Arc<AtomicBool>,
+    /// Set while the store refuses writes.
+    pub unwritable: Arc<AtomicBool>,
+    /// Set when the chain shuts down: stop retrying.
+    pub stopping: Arc<AtomicBool>,
     /// The newest stored block's [`AssembledBlock::covers`], published after its sync.
     pub durable: tokio::sync::watch::Sender<i64>,
 }
@@ -25,30 +39,56 @@ pub(super) struct Writer {
 impl Writer {
     pub fn run(mut self) {
         while let Ok(first) = self.blocks.recv() {
-            let result = self.store_group(first);
-            if let Err(error) = result {
-                // Nothing after a failed append is written: the chain stops ordering
-                // and Deliver keeps serving what is durable.
-                error!(channel = %self.channel_id, %error, "block store failed; chain halted");
+            let mut group = vec![first];
+            while group.len() < GROUP_COMMIT_BLOCKS_MAX {
+                let Ok(block) = self.blocks.try_recv() else {
+                    break;
+                };
+                group.push(block);
+            }
+            if !self.store_until_stored(&group) {
                 self.halted.store(true, Ordering::Release);
                 return;
             }
         }
     }
 
-    /// Appends `first` and every block already waiting, then syncs once.
-    fn store_group(&mut self, first: AssembledBlock) -> Result<(), crate::Error> {
-        self.store.append(first.number, &first.bytes)?;
-        let mut covers = first.covers;
-        for _ in 1..GROUP_COMMIT_BLOCKS_MAX {
-            let Ok(block) = self.blocks.try_recv() else {
-                break;
+    /// Stores `group`, retrying while the store refuses; false when the chain must stop
+    /// (shutting down with the store still refusing, or no way back to a clean state).
+    fn store_until_stored(&mut self, group: &[AssembledBlock]) -> bool {
+        loop {
+            let Err(failure) = self.store_group(group) else {
+                if self.unwritable.swap(false, Ordering::AcqRel) {
+                    info!(channel = %self.channel_id, "the ledger takes writes again; ordering resumes");
+                }
+                return true;
             };
+            if !self.unwritable.swap(true, Ordering::AcqRel) {
+                error!(channel = %self.channel_id, error = %failure,
+                    "cannot write the ledger (disk full or failing): Broadcast answers SERVICE_UNAVAILABLE and Deliver serves what is stored until a retry succeeds");
+            }
+            if let Err(error) = self.store.rollback() {
+                error!(channel = %self.channel_id, %error, "cannot return to the last synced block; chain halted");
+                return false;
+            }
+            if self.stopping.load(Ordering::Acquire) {
+                error!(channel = %self.channel_id, blocks = group.len(),
+                    "shutting down while the ledger refuses writes: blocks not stored");
+                return false;
+            }
+            std::thread::sleep(RETRY_PAUSE);
+        }
+    }
+
+    /// Appends `group`, then syncs once and publishes what it covers.
+    fn store_group(&mut self, group: &[AssembledBlock]) -> Result<(), crate::Error> {
+        for block in group {
             self.store.append(block.number, &block.bytes)?;
-            covers = block.covers;
         }
         self.store.sync()?;
-        self.durable.send_replace(covers);
+        if let Some(last) = group.last() {
+            self.durable.send_replace(last.covers);
+        }
         Ok(())
     }
 }

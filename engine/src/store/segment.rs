@@ -139,15 +139,6 @@ impl Segment {
         scan
     }
 
-    /// Whether anything but zeros lies past `end`: bytes of records written after the
-    /// last sync that reached the disk out of order before a crash.
-    pub fn has_bytes_after(&self, end: u64) -> bool {
-        usize::try_from(end)
-            .ok()
-            .and_then(|end| self.map.get(end..))
-            .is_some_and(|rest| rest.iter().any(|&byte| byte != 0))
-    }
-
     /// Cuts the segment back to `end` and zero-fills the rest, so nothing written past
     /// a torn record can be mistaken for a record later. Used only before any reader
     /// has a map of it.

@@ -1,0 +1,130 @@
+//! A full disk under a real `orderer` process: the ledger lives on a small tmpfs that
+//! the test fills. Ordering stops with SERVICE_UNAVAILABLE and a clear log line, Deliver
+//! keeps serving, nothing accepted is lost, no record is left corrupt, and ordering
+//! resumes by itself once space returns. (Mounting needs root, as on the machines this
+//! project's CI runs on.)
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use loadgen::client::{self, BroadcastStream};
+use orderer_proto::common::Status;
+use support::process::spawn_orderer_with;
+use support::*;
+
+/// A tmpfs of `size` bytes mounted on a fresh directory; unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: u64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root");
+        Self { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// Fills the filesystem of `dir` with one file; returns it.
+fn fill(dir: &Path) -> PathBuf {
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let chunk = vec![0xAA; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.flush();
+    path
+}
+
+async fn submit(endpoint: &str, envelope: Bytes) -> (i32, String) {
+    let mut client = client::connect(endpoint).await.unwrap();
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    let response = stream.submit(envelope).await.unwrap();
+    (response.status, response.info)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_ordering_loses_nothing_and_ordering_resumes_when_space_returns() {
+    let disk = Tmpfs::mount(8 << 20);
+    let genesis_dir = tempfile::tempdir().unwrap();
+    let mut spec = genesis_spec(CHANNEL, &[org_spec(&org().ca, &org().admin)]);
+    spec.batch_size.max_message_count = 10;
+    spec.batch_timeout = Duration::from_millis(100);
+    let genesis_block = genesis_dir.path().join("genesis.block");
+    std::fs::write(&genesis_block, spec.build()).unwrap();
+    let ledger = disk.path().join("ledger");
+    let orderer = spawn_orderer_with(&ledger, &genesis_block, &[]);
+    let before: Vec<Bytes> = (0..20u32)
+        .map(|i| message(CHANNEL, &[i.to_le_bytes().as_slice(), &[1; 1024]].concat()))
+        .collect();
+    let mut client = client::connect(&orderer.endpoint).await.unwrap();
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    broadcast_all(&mut stream, &before).await;
+    ordered(&orderer.endpoint, CHANNEL, before.len()).await;
+
+    let filler = fill(disk.path());
+    // Envelopes taken before the writer meets the full disk get SUCCESS (and must not be
+    // lost); after it, Broadcast answers SERVICE_UNAVAILABLE saying why.
+    let mut accepted = before.clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let info = loop {
+        let envelope = message(
+            CHANNEL,
+            &[accepted.len().to_le_bytes().as_slice(), &[2; 1024]].concat(),
+        );
+        let (status, info) = submit(&orderer.endpoint, envelope.clone()).await;
+        if status == Status::Success as i32 {
+            accepted.push(envelope);
+        } else {
+            assert_eq!(status, Status::ServiceUnavailable as i32, "{info}");
+            break info;
+        }
+        assert!(Instant::now() < deadline, "the full disk was never noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(info.contains("cannot be written"), "{info}");
+    orderer.wait_for_log("cannot write the ledger (disk full or failing)");
+    // Deliver serves what is stored.
+    let served = chain_of(&orderer.endpoint, CHANNEL).await;
+    assert!(served.len() >= 3, "{} blocks served", served.len());
+
+    std::fs::remove_file(filler).unwrap();
+    orderer.wait_for_log("ordering resumes");
+    let after = message(CHANNEL, b"after the disk was freed");
+    let (status, info) = submit(&orderer.endpoint, after.clone()).await;
+    assert_eq!(status, Status::Success as i32, "{info}");
+    accepted.push(after);
+    let (blocks, envelopes) = ordered(&orderer.endpoint, CHANNEL, accepted.len()).await;
+    assert_chain_valid(&blocks);
+    assert_eq!(
+        envelopes, accepted,
+        "every accepted envelope once, in order"
+    );
+    drop(orderer);
+
+    // Nothing corrupt was left behind: the ledger opens and verifies.
+    let restarted = spawn_orderer_with(&ledger, &genesis_block, &[]);
+    let (blocks, envelopes) = ordered(&restarted.endpoint, CHANNEL, accepted.len()).await;
+    assert_chain_valid(&blocks);
+    assert_eq!(envelopes, accepted);
+}
