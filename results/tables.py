@@ -189,6 +189,16 @@ def main():
                   "Records with a broker figure also count librdkafka's threads as the orderer's; "
                   "earlier ones left them out.", "",
                   table(pairs, KAFKA_HEADER)]
+    fuzz = [r for r in all_records if r.get("kind") == "fuzz"]
+    if fuzz:
+        rows = [[datetime.datetime.fromtimestamp(r["unix_time"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+                 r["git_rev"], r["params"]["target"], f"{r['params']['seconds']}", f"{r['figures']['runs']}",
+                 f"{r['figures']['coverage']}", f"{r['figures']['crash_files']}"] for r in fuzz]
+        parts += ["", "## Fuzzing (scripts/fuzz.sh)", "",
+                  "libFuzzer through `cargo fuzz -s none` on the stable toolchain; `runs` are inputs "
+                  "executed, `coverage` libFuzzer's final edge count, `crashes` files left in "
+                  "fuzz/artifacts.", "",
+                  table(rows, ["time (UTC)", "git", "target", "seconds", "runs", "coverage", "crashes"])]
     pairs = tls_pairs(all_records)
     if pairs:
         parts += ["", "## TLS next to plain (same run, same workload)", "",

@@ -11,6 +11,68 @@
 //! A record is valid when its magic matches, its body fits in the segment and its CRC
 //! matches. Zero bytes after the last record mark the end of a preallocated segment.
 
+/// What a scan of a segment found.
+#[derive(Debug)]
+pub struct Scan {
+    /// Record offsets, in block order.
+    pub offsets: Vec<u64>,
+    /// Where the next record goes.
+    pub end: u64,
+    /// Why the scan stopped before the zeroed end, if it did.
+    pub fault: Option<String>,
+}
+
+/// Walks the records of a segment's `bytes` from the start, the first holding block
+/// `first_block`. With `verify`, each body's CRC is checked too. Reads bytes from disk
+/// as they are: every input is handled (fuzzed in `fuzz/`).
+pub fn scan(bytes: &[u8], first_block: u64, verify: bool) -> Scan {
+    let mut scan = Scan {
+        offsets: Vec::new(),
+        end: 0,
+        fault: None,
+    };
+    let mut expected = first_block;
+    loop {
+        let offset = scan.end as usize;
+        let Some(header_bytes) = bytes.get(offset..offset + HEADER_LEN) else {
+            break;
+        };
+        let header_bytes: &[u8; HEADER_LEN] =
+            header_bytes.try_into().expect("slice has HEADER_LEN bytes");
+        let header = match RecordHeader::decode(header_bytes) {
+            Ok(header) => header,
+            Err(HeaderFault::End) => break,
+            Err(HeaderFault::BadMagic) => {
+                scan.fault = Some(format!("bad record header at offset {offset}"));
+                break;
+            }
+        };
+        let body_end = offset + HEADER_LEN + header.body_len as usize;
+        let fault = if header.number != expected {
+            Some(format!(
+                "record at offset {offset} holds block {}",
+                header.number
+            ))
+        } else if body_end > bytes.len() {
+            Some(format!(
+                "record at offset {offset} runs past the segment end"
+            ))
+        } else if verify && !header.matches(&bytes[offset + HEADER_LEN..body_end]) {
+            Some(format!("record at offset {offset} fails its CRC"))
+        } else {
+            None
+        };
+        if fault.is_some() {
+            scan.fault = fault;
+            break;
+        }
+        scan.offsets.push(scan.end);
+        scan.end = body_end as u64;
+        expected += 1;
+    }
+    scan
+}
+
 /// Record header size in bytes.
 pub const HEADER_LEN: usize = 24;
 const _: () = assert!(HEADER_LEN == 4 + 4 + 8 + 4 + 4);

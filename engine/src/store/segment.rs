@@ -8,7 +8,7 @@ use std::sync::Arc;
 use memmap2::Mmap;
 
 use super::mmap::map_read_only;
-use super::record::{HEADER_LEN, HeaderFault, RecordHeader};
+use super::record::{HEADER_LEN, RecordHeader, Scan, scan};
 use crate::error::Error;
 
 /// File name suffix of segment files; the stem is the first block number, zero-padded.
@@ -31,17 +31,6 @@ pub struct Location {
     pub segment: u32,
     /// Offset of the record header in the segment.
     pub offset: u64,
-}
-
-/// What a scan of a segment found.
-#[derive(Debug)]
-pub struct Scan {
-    /// Record offsets, in block order.
-    pub offsets: Vec<u64>,
-    /// Where the next record goes.
-    pub end: u64,
-    /// Why the scan stopped before the zeroed end, if it did.
-    pub fault: Option<String>,
 }
 
 impl Segment {
@@ -91,52 +80,7 @@ impl Segment {
 
     /// Walks the records from the start. With `verify`, each body's CRC is checked too.
     pub fn scan(&self, verify: bool) -> Scan {
-        let mut scan = Scan {
-            offsets: Vec::new(),
-            end: 0,
-            fault: None,
-        };
-        let bytes: &[u8] = &self.map;
-        let mut expected = self.first_block;
-        loop {
-            let offset = scan.end as usize;
-            let Some(header_bytes) = bytes.get(offset..offset + HEADER_LEN) else {
-                break;
-            };
-            let header_bytes: &[u8; HEADER_LEN] =
-                header_bytes.try_into().expect("slice has HEADER_LEN bytes");
-            let header = match RecordHeader::decode(header_bytes) {
-                Ok(header) => header,
-                Err(HeaderFault::End) => break,
-                Err(HeaderFault::BadMagic) => {
-                    scan.fault = Some(format!("bad record header at offset {offset}"));
-                    break;
-                }
-            };
-            let body_end = offset + HEADER_LEN + header.body_len as usize;
-            let fault = if header.number != expected {
-                Some(format!(
-                    "record at offset {offset} holds block {}",
-                    header.number
-                ))
-            } else if body_end > bytes.len() {
-                Some(format!(
-                    "record at offset {offset} runs past the segment end"
-                ))
-            } else if verify && !header.matches(&bytes[offset + HEADER_LEN..body_end]) {
-                Some(format!("record at offset {offset} fails its CRC"))
-            } else {
-                None
-            };
-            if fault.is_some() {
-                scan.fault = fault;
-                break;
-            }
-            scan.offsets.push(scan.end);
-            scan.end = body_end as u64;
-            expected += 1;
-        }
-        scan
+        scan(&self.map, self.first_block, verify)
     }
 
     /// Cuts the segment back to `end` and zero-fills the rest, so nothing written past

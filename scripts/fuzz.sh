@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target of fuzz/ for SECONDS each (default 60) with the machine's
+# stable Rust (libFuzzer, no sanitizer: `cargo fuzz -s none`; Rust's own checks catch
+# panics, overflows in debug assertions and out-of-bounds access), installing cargo-fuzz
+# when missing. Seeds come from ../shared/fabric-vectors when present. Each target's
+# figures are appended to results/fuzz.ndjson. A crash is kept in
+# fuzz/artifacts/<target>/ and makes the script exit 1: turn it into a regression test.
+#
+#   scripts/fuzz.sh            # 60 s per target
+#   scripts/fuzz.sh 3600       # an hour per target
+#   FUZZ_NO_RECORD=1 scripts/fuzz.sh 10    # CI: a short run, nothing recorded
+set -euo pipefail
+seconds=${1:-60}
+top=$(cd "$(dirname "$0")/.." && pwd)
+command -v cargo-fuzz > /dev/null || cargo install cargo-fuzz --locked
+cd "$top/fuzz"
+vectors=$top/../shared/fabric-vectors
+seed() { # target, files...
+  local dir=corpus/$1; shift
+  mkdir -p "$dir"
+  for file in "$@"; do [ -f "$file" ] && cp "$file" "$dir/" || true; done
+}
+seed envelope "$vectors"/envelopes/*.pb
+seed seek_info "$vectors"/envelopes/*.pb
+seed config_block "$vectors"/genesis/*.block "$vectors"/blocks/*.block
+seed identity
+seed block_records
+seed kafka_message
+cargo fuzz build -s none -O
+failed=0
+for target in $(cargo fuzz list); do
+  log=$(mktemp)
+  status=0
+  cargo fuzz run -s none -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
+    > "$log" 2>&1 || status=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
+  crashes=$(find "artifacts/$target" -type f 2>/dev/null | wc -l)
+  echo "$target: ${seconds}s, ${runs:-0} runs, coverage ${coverage:-0}, exit $status, $crashes crash files"
+  if [ -z "${FUZZ_NO_RECORD:-}" ]; then
+    python3 "$top/results/append_fuzz.py" "$target" "$seconds" "${runs:-0}" "${coverage:-0}" "$status" "$crashes"
+  fi
+  if [ "$status" -ne 0 ]; then failed=1; tail -30 "$log"; fi
+  rm -f "$log"
+done
+exit $failed
