@@ -66,6 +66,7 @@ def row(record):
         ms(f["commit_latency_us"]["p999"]),
         f"{f['rejected_tx'] + f['unacked_tx'] + f['missing_tx']}",
         f"{f['tx_per_orderer_cpu_s']:.0f}" if f.get("tx_per_orderer_cpu_s") else "-",
+        f"{f['server_peak_rss_bytes'] / 2**20:.0f}" if f.get("server_peak_rss_bytes") else "-",
         f"{record['hardware']['cores']}",
     ]
 
@@ -81,7 +82,7 @@ def checks(workload, orderer):
 
 HEADER = ["time (UTC)", "git", "orderer", "sign / verify", "ch x streams", "payload B", "rate tx/s",
           "tx", "acked tx/s", "delivered tx/s", "delivered while sending tx/s", "ack p50 ms", "ack p99 ms", "commit p50 ms",
-          "commit p99 ms", "commit p99.9 ms", "lost", "tx per orderer CPU-s", "cores"]
+          "commit p99 ms", "commit p99.9 ms", "lost", "tx per orderer CPU-s", "orderer peak RSS MiB", "cores"]
 
 
 KAFKA_HEADER = ["time (UTC)", "git", "kafka properties", "ch x streams", "tx", "solo delivered tx/s",

@@ -25,6 +25,27 @@ struct Cli {
     /// Do not append a record.
     #[arg(long)]
     no_record: bool,
+    /// The orderer's process id, when it runs on this machine: its peak resident memory
+    /// (Linux `VmHWM`, over the process's life) is read after the run and recorded.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+/// A loadgen record's figures: the run's, and the orderer's peak memory if known.
+#[derive(serde::Serialize)]
+struct LoadgenFigures<'a> {
+    #[serde(flatten)]
+    run: &'a loadgen::report::Figures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_peak_rss_bytes: Option<u64>,
+}
+
+/// `VmHWM` of process `pid`, in bytes.
+fn peak_rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn main() -> ExitCode {
@@ -50,11 +71,19 @@ async fn run(cli: Cli) -> Result<bool, loadgen::Error> {
     let workload = cli.workload.workload(cli.endpoint.clone())?;
     let report = loadgen::run::run(workload).await?;
     println!("{report}");
+    let server_peak_rss_bytes = cli.server_pid.and_then(peak_rss_bytes);
+    if let Some(bytes) = server_peak_rss_bytes {
+        println!("orderer peak RSS: {:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
+    }
     if !cli.no_record {
         let path = cli
             .results
             .unwrap_or_else(|| results_dir().join("loadgen.ndjson"));
-        Record::new("loadgen", &report.params, &report.figures).append_to(&path)?;
+        let figures = LoadgenFigures {
+            run: &report.figures,
+            server_peak_rss_bytes,
+        };
+        Record::new("loadgen", &report.params, &figures).append_to(&path)?;
         println!("record appended to {}", path.display());
     }
     if !report.is_clean() {
