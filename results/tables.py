@@ -66,7 +66,8 @@ def row(record):
         ms(f["commit_latency_us"]["p999"]),
         f"{f['rejected_tx'] + f['unacked_tx'] + f['missing_tx']}",
         f"{f['tx_per_orderer_cpu_s']:.0f}" if f.get("tx_per_orderer_cpu_s") else "-",
-        f"{f['server_peak_rss_bytes'] / 2**20:.0f}" if f.get("server_peak_rss_bytes") else "-",
+        (f"{f['server_peak_rss_bytes'] / 2**20:.0f}" if f.get("server_peak_rss_bytes") else "-")
+        + (f" ({f['server_peak_anon_rss_bytes'] / 2**20:.0f} anon)" if f.get("server_peak_anon_rss_bytes") else ""),
         f"{record['hardware']['cores']}",
     ]
 
