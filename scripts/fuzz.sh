@@ -30,17 +30,18 @@ cargo fuzz build -s none -O
 failed=0
 for target in $(cargo fuzz list); do
   log=$(mktemp)
+  started=$(mktemp)
   status=0
   cargo fuzz run -s none -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
     > "$log" 2>&1 || status=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
-  crashes=$(find "artifacts/$target" -type f 2>/dev/null | wc -l)
+  crashes=$(find "artifacts/$target" -type f -newer "$started" 2>/dev/null | wc -l)
   echo "$target: ${seconds}s, ${runs:-0} runs, coverage ${coverage:-0}, exit $status, $crashes crash files"
   if [ -z "${FUZZ_NO_RECORD:-}" ]; then
     python3 "$top/results/append_fuzz.py" "$target" "$seconds" "${runs:-0}" "${coverage:-0}" "$status" "$crashes"
   fi
   if [ "$status" -ne 0 ]; then failed=1; tail -30 "$log"; fi
-  rm -f "$log"
+  rm -f "$log" "$started"
 done
 exit $failed

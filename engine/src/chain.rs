@@ -489,18 +489,10 @@ fn kafka_worker(
     Ok((worker, ingress))
 }
 
-/// Fabric's Orderer capability `Resubmission()`: `V1_1` or `V1_4_2` (v2.x: `V2_0`).
+/// Fabric's Orderer capability `Resubmission()`: `V1_1` or `V1_4_2` (v2.x: `V2_0`), the
+/// same set as ExpirationCheck.
 fn resubmission(config: &ChannelConfig) -> bool {
-    config
-        .tree
-        .orderer
-        .as_ref()
-        .and_then(|orderer| orderer.capabilities.as_ref())
-        .is_some_and(|capabilities| {
-            ["V1_1", "V1_4_2", "V2_0"]
-                .iter()
-                .any(|name| capabilities.value.contains(*name))
-        })
+    config.expiration_check()
 }
 
 fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, Error> {

@@ -65,6 +65,20 @@ pub struct ChannelConfig {
 
 impl ChannelConfig {
     /// Reads the configuration carried by a config block (for example a genesis block).
+    /// The Orderer capabilities that include Fabric's ExpirationCheck (and Kafka's
+    /// Resubmission): `V1_1`, `V1_4_2` or `V2_0`.
+    pub fn expiration_check(&self) -> bool {
+        self.tree
+            .orderer
+            .as_ref()
+            .and_then(|orderer| orderer.capabilities.as_ref())
+            .is_some_and(|capabilities| {
+                ["V1_1", "V1_4_2", "V2_0"]
+                    .iter()
+                    .any(|name| capabilities.value.contains(*name))
+            })
+    }
+
     pub fn from_block(block_bytes: &[u8]) -> Result<Self, Error> {
         let ConfigBlock {
             channel_header,

@@ -143,6 +143,13 @@ pub fn revalidate(
         )));
     }
     check_size(&inspected.message, &config.batch_size)?;
+    // Fabric's ExpirationRejectRule applies only with the Orderer capability
+    // ExpirationCheck (V1_1 and later): without it an expired signer still passes.
+    let now_unix = if config.expiration_check() {
+        now_unix
+    } else {
+        i64::MIN
+    };
     config
         .access
         .check(&inspected.signed, crate::access::WRITERS, now_unix)

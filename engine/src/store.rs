@@ -99,19 +99,29 @@ impl BlockStore {
         fs::create_dir_all(dir).map_err(Error::io("create ledger directory", dir))?;
         let lock = lock_dir(dir)?;
         let mut segments = open_segments(dir)?;
+        // A crash between creating a segment file and sizing it leaves it empty: it holds
+        // nothing, and would keep the next append from creating it.
+        if segments
+            .last()
+            .is_some_and(|segment| segment.capacity() == 0)
+            && let Some(empty) = segments.pop()
+        {
+            warn!(path = %empty.path.display(), "removing an empty segment file left by a crash");
+            fs::remove_file(&empty.path).map_err(Error::io("remove segment", &empty.path))?;
+        }
         let (mark, synced) = SyncedMark::open(dir)?;
         let (mut index, write_offset) = recover(&mut segments, synced)?;
         index.maps = segments.iter().map(|s| Arc::clone(&s.map)).collect();
         let segments_len = segments.len();
         let height = index.locations.len() as u64;
-        if height < synced
-            && let Some(segment) = segments.last()
-        {
-            return Err(corrupt(
-                segment,
-                height,
-                &format!("the ledger ends before block {height}, but {synced} blocks were durable"),
-            ));
+        if height < synced {
+            return Err(Error::Corrupt {
+                path: dir.to_path_buf(),
+                number: height,
+                reason: format!(
+                    "the ledger ends before block {height}, but {synced} blocks were durable"
+                ),
+            });
         }
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -303,6 +313,16 @@ fn recover(segments: &mut [Segment], synced: u64) -> Result<(Index, u64), Error>
         }
         let scan = segment.scan(true);
         let number = expected + scan.offsets.len() as u64;
+        // Everything is checked before anything is cut: a durable block that reads as
+        // the end (a zeroed header) is damage too, and must not take its successors
+        // with it.
+        if position == last && scan.fault.is_none() && number < synced {
+            return Err(corrupt(
+                segment,
+                number,
+                &format!("the ledger ends before block {number}, but {synced} blocks were durable"),
+            ));
+        }
         if let Some(reason) = scan.fault {
             if position != last || number < synced {
                 return Err(corrupt(

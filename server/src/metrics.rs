@@ -40,21 +40,22 @@ impl Gauge {
     }
 }
 
-/// Observations counted into [`BUCKETS_S`].
+/// Observations counted into [`BUCKETS_S`] and one bucket past the last bound; the count
+/// is their sum, so a scrape always sees `le="+Inf"` equal to `_count`.
 #[derive(Debug, Default)]
 pub struct Histogram {
-    buckets: [AtomicU64; BUCKETS_S.len()],
-    count: AtomicU64,
+    buckets: [AtomicU64; BUCKETS_S.len() + 1],
     sum_ns: AtomicU64,
 }
 
 impl Histogram {
     pub fn observe(&self, elapsed: Duration) {
         let seconds = elapsed.as_secs_f64();
-        if let Some(bucket) = BUCKETS_S.iter().position(|bound| seconds <= *bound) {
-            self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
+        let bucket = BUCKETS_S
+            .iter()
+            .position(|bound| seconds <= *bound)
+            .unwrap_or(BUCKETS_S.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         self.sum_ns.fetch_add(ns, Ordering::Relaxed);
     }
@@ -96,15 +97,20 @@ impl Encode for Histogram {
     const KIND: &'static str = "histogram";
     fn encode(&self, name: &str, labels: &str, out: &mut String) {
         let sep = if labels.is_empty() { "" } else { "," };
+        let counts: Vec<u64> = self
+            .buckets
+            .iter()
+            .map(|count| count.load(Ordering::Relaxed))
+            .collect();
         let mut cumulative = 0;
-        for (bound, count) in BUCKETS_S.iter().zip(&self.buckets) {
-            cumulative += count.load(Ordering::Relaxed);
+        for (bound, count) in BUCKETS_S.iter().zip(&counts) {
+            cumulative += count;
             let _ = writeln!(
                 out,
                 "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
             );
         }
-        let count = self.count.load(Ordering::Relaxed);
+        let count: u64 = counts.iter().sum();
         let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
         let sum_s = self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(out, "{name}_sum{} {sum_s}", braced(labels));

@@ -2,7 +2,9 @@
 //! row on the same ledger. Every restart recovers and the chain verifies. With
 //! `General.AckMode: durable` no envelope that was answered SUCCESS is ever missing (or
 //! twice); with Fabric's default (acknowledged when queued) the test counts how many
-//! acknowledged envelopes a kill loses, which is what durable mode is for.
+//! acknowledged envelopes a kill loses, which is what durable mode is for. (A SIGKILL
+//! keeps the page cache: this shows answers wait for the store; power loss is what the
+//! fdatasync before publication is for, and no test here cuts power.)
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;

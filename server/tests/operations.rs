@@ -94,7 +94,7 @@ async fn metrics_count_what_clients_sent() {
     );
     assert_eq!(
         value(
-            "broadcast_processed_count{channel=\"nosuchchannel\",type=\"MESSAGE\",status=\"NOT_FOUND\"}"
+            "broadcast_processed_count{channel=\"unknown\",type=\"MESSAGE\",status=\"NOT_FOUND\"}"
         ),
         2.0
     );

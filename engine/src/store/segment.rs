@@ -48,9 +48,15 @@ impl Segment {
             .create_new(true)
             .open(&path)
             .map_err(Error::io("create segment", &path))?;
-        file.set_len(capacity)
-            .map_err(Error::io("size segment", &path))?;
-        Self::mapped(path, file, first_block)
+        let sized = file
+            .set_len(capacity)
+            .map_err(Error::io("size segment", &path))
+            .and_then(|()| Self::mapped(path.clone(), file, first_block));
+        if sized.is_err() {
+            // Leave no empty file behind: the next try creates it again.
+            let _ = std::fs::remove_file(&path);
+        }
+        sized
     }
 
     /// Opens an existing segment for reading and appending.

@@ -144,11 +144,17 @@ fn damage_in_the_middle_of_the_last_segment_is_refused_not_cut_off() {
         file.seek(SeekFrom::Start(at)).unwrap();
         file.write_all(b"XXXX").unwrap();
         drop(file);
+        let damaged = fs::read(&path).unwrap();
         let error = BlockStore::open(dir.path(), StoreOptions::default()).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("block 4"), "{case}: {text}");
         assert!(text.contains("damage, not a torn tail"), "{case}: {text}");
-        // Nothing was cut off: blocks 5 to 9 are still there once the damage is mended.
+        // Nothing was cut off or cleared: the file is as the damage left it, and blocks
+        // 5 to 9 are still there once the damage is mended.
+        assert!(
+            fs::read(&path).unwrap() == damaged,
+            "{case}: the file changed"
+        );
         assert!(fs::metadata(&path).unwrap().len() >= size, "{case}");
         fs::write(&path, original).unwrap();
         let store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
@@ -207,4 +213,24 @@ fn durable_blocks_missing_from_the_end_are_reported() {
         error.to_string().contains("6 blocks were durable"),
         "{error}"
     );
+}
+
+/// A durable block whose header reads as zeros (the end) is damage, and the open leaves
+/// every byte in place: its intact successors are not cut off with it.
+#[test]
+fn a_zeroed_durable_header_is_refused_without_cutting_its_successors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = BlockStore::open(dir.path(), StoreOptions::default()).unwrap();
+    fill(&mut store, 8);
+    drop(store);
+    let path = last_segment(dir.path());
+    let record_of_3: u64 = (0..3).map(|n| (HEADER_LEN + body(n).len()) as u64).sum();
+    let mut file = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.seek(SeekFrom::Start(record_of_3)).unwrap();
+    file.write_all(&[0; HEADER_LEN]).unwrap();
+    drop(file);
+    let damaged = fs::read(&path).unwrap();
+    let error = BlockStore::open(dir.path(), StoreOptions::default()).unwrap_err();
+    assert!(error.to_string().contains("block 3"), "{error}");
+    assert!(fs::read(&path).unwrap() == damaged, "the file changed");
 }

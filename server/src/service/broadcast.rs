@@ -223,8 +223,14 @@ async fn check(
             return Err((labels, rejection));
         }
     };
+    // A channel this orderer does not serve is labelled `unknown`: clients must not be
+    // able to make new series (memory) by naming channels.
+    let channel = match registrar.chain(&inspected.channel_id) {
+        Some(_) => inspected.channel_id.clone(),
+        None => Labels::UNKNOWN.into(),
+    };
     let labels = Labels {
-        channel: inspected.channel_id.clone(),
+        channel,
         kind: HeaderType::try_from(inspected.header_type)
             .map_or(Labels::UNKNOWN, |kind| kind.as_str_name()),
     };

@@ -69,7 +69,11 @@ impl Handler {
             Ok(request) => request,
             Err(rejection) => return refused(rejection),
         };
-        let channel = request.channel_id.clone();
+        // A channel this orderer does not serve is labelled `unknown` (bounded series).
+        let channel = match self.service.registrar.chain(&request.channel_id) {
+            Some(_) => request.channel_id.clone(),
+            None => "unknown".to_string(),
+        };
         self.service
             .metrics
             .deliver_requests_received
