@@ -37,11 +37,7 @@ async fn ordered_counts(endpoint: &str) -> HashMap<Bytes, usize> {
 async fn soak(ack_mode: &str) -> (usize, usize) {
     let ledger = tempfile::tempdir().unwrap();
     // Small blocks, cut often: a durable acknowledgement waits for its block.
-    let mut spec = genesis_spec(CHANNEL, &[org_spec(&org().ca, &org().admin)]);
-    spec.batch_size.max_message_count = 20;
-    spec.batch_timeout = Duration::from_millis(50);
-    let genesis_block = ledger.path().join("genesis.block");
-    std::fs::write(&genesis_block, spec.build()).unwrap();
+    let genesis_block = small_batch_genesis(ledger.path(), 20, Duration::from_millis(50));
     let ledger = ledger.path().join("ledger");
     let env = [("ORDERER_GENERAL_ACKMODE", ack_mode.to_string())];
     let mut acked: Vec<Bytes> = Vec::new();

@@ -67,11 +67,7 @@ async fn submit(endpoint: &str, envelope: Bytes) -> (i32, String) {
 async fn a_full_disk_stops_ordering_loses_nothing_and_ordering_resumes_when_space_returns() {
     let disk = Tmpfs::mount(8 << 20);
     let genesis_dir = tempfile::tempdir().unwrap();
-    let mut spec = genesis_spec(CHANNEL, &[org_spec(&org().ca, &org().admin)]);
-    spec.batch_size.max_message_count = 10;
-    spec.batch_timeout = Duration::from_millis(100);
-    let genesis_block = genesis_dir.path().join("genesis.block");
-    std::fs::write(&genesis_block, spec.build()).unwrap();
+    let genesis_block = small_batch_genesis(genesis_dir.path(), 10, Duration::from_millis(100));
     let ledger = disk.path().join("ledger");
     let orderer = spawn_orderer_with(&ledger, &genesis_block, &[]);
     let before: Vec<Bytes> = (0..20u32)

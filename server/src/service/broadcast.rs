@@ -225,16 +225,16 @@ async fn check(
     };
     // A channel this orderer does not serve is labelled `unknown`: clients must not be
     // able to make new series (memory) by naming channels.
-    let channel = match registrar.chain(&inspected.channel_id) {
-        Some(_) => inspected.channel_id.clone(),
-        None => Labels::UNKNOWN.into(),
-    };
+    let chain = registrar.chain(&inspected.channel_id).cloned();
     let labels = Labels {
-        channel,
+        channel: match chain {
+            Some(_) => inspected.channel_id.clone(),
+            None => Labels::UNKNOWN.into(),
+        },
         kind: HeaderType::try_from(inspected.header_type)
             .map_or(Labels::UNKNOWN, |kind| kind.as_str_name()),
     };
-    let result = admit(&registrar, &checks, inspected).await;
+    let result = admit(chain, &checks, inspected).await;
     metrics
         .broadcast_validate_duration
         .with(&labels.with(status_name(&result)))
@@ -251,18 +251,18 @@ async fn check(
 
 /// The checks after decoding: channel, size, expiry, signature and Writers.
 async fn admit(
-    registrar: &Registrar,
+    chain: Option<Arc<Chain>>,
     checks: &Checks,
     inspected: envelope::Inspected,
 ) -> Result<(Arc<Chain>, Message), Rejection> {
-    let chain = registrar.chain(&inspected.channel_id).ok_or_else(|| {
+    let chain = chain.ok_or_else(|| {
         Rejection::not_found(format!("channel {} does not exist", inspected.channel_id))
     })?;
     envelope::check_size(&inspected.message, &chain.config().batch_size)?;
     checks
         .admit(&chain.config().access, inspected.signed, WRITERS)
         .await?;
-    Ok((Arc::clone(chain), inspected.message))
+    Ok((chain, inspected.message))
 }
 
 /// Hands the envelope to its chain, waiting up to [`ENQUEUE_TIMEOUT`] for room.

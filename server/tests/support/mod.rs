@@ -430,3 +430,14 @@ pub async fn load_until_closed(endpoint: String, channel: String, tag: u32) -> V
     }
     acked
 }
+
+/// The tests' org's channel `appchannel` cut at `max_message_count` envelopes or
+/// `batch_timeout`, its genesis block written into `dir`; returns the block's path.
+pub fn small_batch_genesis(dir: &Path, max_message_count: u32, batch_timeout: Duration) -> PathBuf {
+    let mut spec = genesis_spec(CHANNEL, &[org_spec(&org().ca, &org().admin)]);
+    spec.batch_size.max_message_count = max_message_count;
+    spec.batch_timeout = batch_timeout;
+    let path = dir.join("genesis.block");
+    std::fs::write(&path, spec.build()).unwrap();
+    path
+}
