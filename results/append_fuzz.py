@@ -20,13 +20,15 @@ def git_rev():
 
 
 target, seconds, runs, coverage, status, crashes = sys.argv[1:7]
+cpu_seconds = int(sys.argv[7]) if len(sys.argv) > 7 else None
 record = {
     "kind": "fuzz",
     "unix_time": int(time.time()),
     "git_rev": git_rev(),
     "hardware": {"cores": os.cpu_count()},
     "params": {"target": target, "seconds": int(seconds), "sanitizer": "none"},
-    "figures": {"runs": int(runs), "coverage": int(coverage), "exit": int(status), "crash_files": int(crashes)},
+    "figures": {"runs": int(runs), "coverage": int(coverage), "exit": int(status), "crash_files": int(crashes),
+                "cpu_seconds": cpu_seconds},
 }
 with open(os.path.join(HERE, "fuzz.ndjson"), "a") as f:
     f.write(json.dumps(record) + "\n")

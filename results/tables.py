@@ -195,12 +195,15 @@ def main():
     if fuzz:
         rows = [[datetime.datetime.fromtimestamp(r["unix_time"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                  r["git_rev"], r["params"]["target"], f"{r['params']['seconds']}", f"{r['figures']['runs']}",
-                 f"{r['figures']['coverage']}", f"{r['figures']['crash_files']}"] for r in fuzz]
+                 f"{r['figures'].get('cpu_seconds', '')}", f"{r['figures']['coverage']}",
+                 f"{r['figures']['crash_files']}"] for r in fuzz]
         parts += ["", "## Fuzzing (scripts/fuzz.sh)", "",
                   "libFuzzer through `cargo fuzz -s none` on the stable toolchain; `runs` are inputs "
-                  "executed, `coverage` libFuzzer's final edge count, `crashes` files left in "
-                  "fuzz/artifacts.", "",
-                  table(rows, ["time (UTC)", "git", "target", "seconds", "runs", "coverage", "crashes"])]
+                  "executed, `CPU s` the CPU time the run got (recorded since the long runs share the "
+                  "machine at low priority; blank in older records), `coverage` libFuzzer's final "
+                  "edge count, `crashes` files left in fuzz/artifacts.", "",
+                  table(rows, ["time (UTC)", "git", "target", "seconds", "runs", "CPU s", "coverage",
+                               "crashes"])]
     pairs = tls_pairs(all_records)
     if pairs:
         parts += ["", "## TLS next to plain (same run, same workload)", "",

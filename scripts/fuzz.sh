@@ -9,6 +9,10 @@
 #   scripts/fuzz.sh            # 60 s per target
 #   scripts/fuzz.sh 3600       # an hour per target
 #   FUZZ_NO_RECORD=1 scripts/fuzz.sh 10    # CI: a short run, nothing recorded
+#   FUZZ_TARGETS="envelope identity" scripts/fuzz.sh 3600   # only these targets
+#
+# SECONDS is wall time (libFuzzer's -max_total_time); the CPU seconds the run really got
+# are recorded too, since a run at low priority beside other work gets less than its wall time.
 set -euo pipefail
 seconds=${1:-60}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,20 +32,23 @@ seed block_records
 seed kafka_message
 cargo fuzz build -s none -O
 failed=0
-for target in $(cargo fuzz list); do
+for target in ${FUZZ_TARGETS:-$(cargo fuzz list)}; do
   log=$(mktemp)
   started=$(mktemp)
+  cpu=$(mktemp)
   status=0
-  cargo fuzz run -s none -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
-    > "$log" 2>&1 || status=$?
+  TIMEFORMAT='%U %S'
+  { time cargo fuzz run -s none -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
+    > "$log" 2>&1 || status=$?; } 2> "$cpu"
+  cpu_seconds=$(awk '{ printf "%d", $1 + $2 }' "$cpu")
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
   crashes=$(find "artifacts/$target" -type f -newer "$started" 2>/dev/null | wc -l)
-  echo "$target: ${seconds}s, ${runs:-0} runs, coverage ${coverage:-0}, exit $status, $crashes crash files"
+  echo "$target: ${seconds}s (${cpu_seconds} s CPU), ${runs:-0} runs, coverage ${coverage:-0}, exit $status, $crashes crash files"
   if [ -z "${FUZZ_NO_RECORD:-}" ]; then
-    python3 "$top/results/append_fuzz.py" "$target" "$seconds" "${runs:-0}" "${coverage:-0}" "$status" "$crashes"
+    python3 "$top/results/append_fuzz.py" "$target" "$seconds" "${runs:-0}" "${coverage:-0}" "$status" "$crashes" "$cpu_seconds"
   fi
   if [ "$status" -ne 0 ]; then failed=1; tail -30 "$log"; fi
-  rm -f "$log" "$started"
+  rm -f "$log" "$started" "$cpu"
 done
 exit $failed
