@@ -6,6 +6,8 @@ import glob
 import json
 import os
 
+import hardening
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -174,6 +176,7 @@ def main():
         "measured from each envelope's send time (closed loop) or intended send time (open "
         "loop). Machines are noisy: compare runs as ratios within one session.",
     ]
+    parts += hardening.section(all_records)
     for kind, title in [("benchmark", "orderer benchmark"), ("loadgen", "loadgen against a running orderer"),
                         ("sweep", "rate sweeps")]:
         rows = [row(r) for r in all_records if r.get("kind") == kind]

@@ -59,6 +59,18 @@ async fn soak(ack_mode: &str) -> (usize, usize) {
                 "{ack_mode}: {} acknowledged, missing after each restart: {lost_after_kill:?}",
                 acked.len()
             );
+            report_fault(
+                "sigkill",
+                serde_json::json!({
+                    "ack_mode": ack_mode, "kills": KILLS, "broadcast_streams": 1,
+                    "in_flight": 50, "max_message_count": 20, "batch_timeout_ms": 50,
+                }),
+                serde_json::json!({
+                    "acked_tx": acked.len(), "missing_tx": missing,
+                    "missing_after_each_restart": lost_after_kill,
+                    "restarts_verified": KILLS + 1, "duplicate_tx": 0,
+                }),
+            );
             return (acked.len(), missing);
         }
         let loader = tokio::spawn(load_until_closed(

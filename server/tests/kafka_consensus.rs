@@ -263,6 +263,7 @@ async fn a_paused_broker_turns_broadcast_away_and_loses_nothing() {
     chain_holding(&a.endpoint, &channel, before.len()).await;
 
     broker.pause().unwrap();
+    let paused = Instant::now();
     let during = envelopes(&channel, 2, 20);
     let started = Instant::now();
     let statuses = broadcast(&a.endpoint, &during).await;
@@ -278,6 +279,7 @@ async fn a_paused_broker_turns_broadcast_away_and_loses_nothing() {
     // Deliver keeps serving what exists.
     assert!(envelopes_in(&chain_of(&a.endpoint, &channel).await) >= before.len());
     broker.resume().unwrap();
+    let paused_for = paused.elapsed();
 
     let after = envelopes(&channel, 3, 50);
     let statuses = broadcast(&a.endpoint, &after).await;
@@ -287,11 +289,19 @@ async fn a_paused_broker_turns_broadcast_away_and_loses_nothing() {
     chain_holding(&a.endpoint, &channel, acked_all.len()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let blocks = chain_of(&a.endpoint, &channel).await;
-    eprintln!(
-        "refused while paused and ordered after all: {}",
-        envelopes_in(&blocks) - acked_all.len()
-    );
+    let refused_but_ordered = envelopes_in(&blocks) - acked_all.len();
+    eprintln!("refused while paused and ordered after all: {refused_but_ordered}");
     assert_exactly_once(&blocks, &acked_all, &during);
+    report_fault(
+        "broker_pause",
+        serde_json::json!({ "signal": "SIGSTOP", "write_timeout_ms": 3000, "max_message_count": 10 }),
+        serde_json::json!({
+            "acked_tx": acked_all.len(), "missing_tx": 0, "duplicate_tx": 0,
+            "refused_while_paused_tx": during.len(),
+            "refused_but_ordered_after_resume_tx": refused_but_ordered,
+            "paused_ms": paused_for.as_millis(), "answered_all_while_paused_ms": waited.as_millis(),
+        }),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

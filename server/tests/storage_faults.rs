@@ -79,6 +79,7 @@ async fn a_full_disk_stops_ordering_loses_nothing_and_ordering_resumes_when_spac
     ordered(&orderer.endpoint, CHANNEL, before.len()).await;
 
     let filler = fill(disk.path());
+    let filled = Instant::now();
     // Envelopes taken before the writer meets the full disk get SUCCESS (and must not be
     // lost); after it, Broadcast answers SERVICE_UNAVAILABLE saying why.
     let mut accepted = before.clone();
@@ -104,8 +105,12 @@ async fn a_full_disk_stops_ordering_loses_nothing_and_ordering_resumes_when_spac
     let served = chain_of(&orderer.endpoint, CHANNEL).await;
     assert!(served.len() >= 3, "{} blocks served", served.len());
 
+    let accepted_while_filling = accepted.len() - before.len();
+    let unavailable_after = filled.elapsed();
     std::fs::remove_file(filler).unwrap();
+    let freed = Instant::now();
     orderer.wait_for_log("ordering resumes");
+    let resumed_after = freed.elapsed();
     let after = message(CHANNEL, b"after the disk was freed");
     let (status, info) = submit(&orderer.endpoint, after.clone()).await;
     assert_eq!(status, Status::Success as i32, "{info}");
@@ -123,4 +128,16 @@ async fn a_full_disk_stops_ordering_loses_nothing_and_ordering_resumes_when_spac
     let (blocks, envelopes) = ordered(&restarted.endpoint, CHANNEL, accepted.len()).await;
     assert_chain_valid(&blocks);
     assert_eq!(envelopes, accepted);
+    report_fault(
+        "disk_full",
+        serde_json::json!({ "filesystem": "tmpfs", "size_bytes": 8 << 20, "payload_bytes": 1024 }),
+        serde_json::json!({
+            "acked_tx": accepted.len(), "missing_tx": 0, "duplicate_tx": 0,
+            "acked_after_fill_tx": accepted_while_filling,
+            "unavailable_after_fill_ms": unavailable_after.as_millis(),
+            "blocks_served_while_full": served.len(),
+            "resumed_after_free_ms": resumed_after.as_millis(),
+            "restarts_verified": 1,
+        }),
+    );
 }

@@ -441,3 +441,11 @@ pub fn small_batch_genesis(dir: &Path, max_message_count: u32, batch_timeout: Du
     std::fs::write(&path, spec.build()).unwrap();
     path
 }
+
+/// Prints a fault test's figures as one `fault-record {json}` line on stderr:
+/// `scripts/faults.sh` runs the fault tests with `--nocapture` and appends these lines,
+/// with the git revision and the hardware, to `results/faults.ndjson`.
+pub fn report_fault(fault: &str, params: serde_json::Value, figures: serde_json::Value) {
+    let record = serde_json::json!({ "fault": fault, "params": params, "figures": figures });
+    eprintln!("fault-record {record}");
+}
