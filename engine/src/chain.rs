@@ -56,6 +56,8 @@ pub struct ChainOptions {
     /// Answer SUCCESS only once the block holding the envelope is on disk (after its
     /// fdatasync) instead of when the chain takes it, Fabric's behaviour and the default.
     pub durable_acks: bool,
+    /// Told how long each block took to fill (the operations endpoint's metrics).
+    pub fill_observer: Option<Arc<dyn crate::cutter::FillObserver>>,
 }
 
 impl Default for ChainOptions {
@@ -68,6 +70,7 @@ impl Default for ChainOptions {
             signer: None,
             kafka: KafkaOptions::default(),
             durable_acks: false,
+            fill_observer: None,
         }
     }
 }
@@ -196,8 +199,12 @@ impl Chain {
         let halted = Arc::new(AtomicBool::new(false));
         let (sender, inputs) = crossbeam_channel::bounded(options.queue_depth_max);
         let (block_sender, blocks) = crossbeam_channel::bounded(options.blocks_in_flight_max);
+        let mut cutter = crate::cutter::BlockCutter::new(config.batch_size);
+        if let Some(observer) = &options.fill_observer {
+            cutter = cutter.observed(&config.channel_id, Arc::clone(observer));
+        }
         let parts = WorkerParts {
-            cutter: crate::cutter::BlockCutter::new(config.batch_size),
+            cutter,
             tip,
             inputs,
             blocks: block_sender,

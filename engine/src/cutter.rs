@@ -7,8 +7,19 @@
 //! - append; if the pending count reaches MaxMessageCount: cut.
 //!
 //! The batch timer is the caller's: it runs while [`BlockCutter::has_pending`] is true.
+//! Each cut of a started batch tells the cutter's [`FillObserver`] how long the batch took
+//! to fill (Fabric's `blockcutter_block_fill_duration`; a message cut alone for its size
+//! is not observed, as in Fabric).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+/// Told how long each batch took to fill: from its first envelope to its cut.
+pub trait FillObserver: std::fmt::Debug + Send + Sync {
+    fn block_filled(&self, channel_id: &str, fill: Duration);
+}
 
 /// Fabric's `BatchSize`, as read from the channel config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +50,9 @@ pub struct BlockCutter {
     batch_size: BatchSize,
     pending: Batch,
     pending_bytes: u64,
+    /// When the pending batch took its first envelope.
+    pending_since: Option<Instant>,
+    observer: Option<(String, Arc<dyn FillObserver>)>,
 }
 
 impl BlockCutter {
@@ -48,7 +62,16 @@ impl BlockCutter {
             batch_size,
             pending: Vec::with_capacity(batch_size.max_message_count as usize),
             pending_bytes: 0,
+            pending_since: None,
+            observer: None,
         }
+    }
+
+    /// This cutter, telling `observer` how long each batch of `channel_id` took to fill.
+    #[must_use]
+    pub fn observed(mut self, channel_id: &str, observer: Arc<dyn FillObserver>) -> Self {
+        self.observer = Some((channel_id.to_string(), observer));
+        self
     }
 
     /// Takes one message; returns the batches it completed (zero, one or two).
@@ -66,6 +89,9 @@ impl BlockCutter {
         if self.pending_bytes + size_bytes > preferred_max_bytes {
             batches.push(self.cut());
         }
+        if self.pending.is_empty() {
+            self.pending_since = Some(Instant::now());
+        }
         self.pending.push(message.envelope);
         self.pending_bytes += size_bytes;
         if self.pending.len() >= self.batch_size.max_message_count as usize {
@@ -76,6 +102,11 @@ impl BlockCutter {
 
     /// Cuts whatever is pending (possibly nothing).
     pub fn cut(&mut self) -> Batch {
+        if let (Some(since), Some((channel_id, observer))) =
+            (self.pending_since.take(), &self.observer)
+        {
+            observer.block_filled(channel_id, since.elapsed());
+        }
         self.pending_bytes = 0;
         let capacity = self.batch_size.max_message_count as usize;
         std::mem::replace(&mut self.pending, Vec::with_capacity(capacity))
@@ -161,6 +192,38 @@ mod tests {
             }
         }
         out
+    }
+
+    #[derive(Debug, Default)]
+    struct Fills(std::sync::Mutex<Vec<(String, Duration)>>);
+
+    impl FillObserver for Fills {
+        fn block_filled(&self, channel_id: &str, fill: Duration) {
+            self.0.lock().unwrap().push((channel_id.to_string(), fill));
+        }
+    }
+
+    #[test]
+    fn every_cut_of_a_started_batch_is_observed_and_nothing_else() {
+        let fills = Arc::new(Fills::default());
+        let size = BatchSize {
+            max_message_count: 2,
+            absolute_max_bytes: 1000,
+            preferred_max_bytes: 100,
+        };
+        let mut cutter = BlockCutter::new(size).observed("ch", Arc::clone(&fills) as _);
+        // Alone for its size with nothing pending: a batch, but no batch was filling.
+        assert_eq!(cutter.ordered(message(500, 0)).len(), 1);
+        assert!(cutter.ordered(message(10, 1)).is_empty());
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(cutter.ordered(message(10, 2)).len(), 1); // full: cut
+        assert!(cutter.ordered(message(10, 3)).is_empty());
+        assert_eq!(cutter.cut().len(), 1); // the timer's cut
+        assert!(cutter.cut().is_empty()); // nothing pending: nothing observed
+        let fills = fills.0.lock().unwrap();
+        assert_eq!(fills.len(), 2, "{fills:?}");
+        assert!(fills.iter().all(|(channel, _)| channel == "ch"));
+        assert!(fills[0].1 >= Duration::from_millis(20), "{fills:?}");
     }
 
     proptest! {

@@ -8,7 +8,7 @@ mod tls;
 mod yaml;
 
 pub use grpc::GrpcLimits;
-pub use tls::{ServerTls, TlsConfig};
+pub use tls::{Section as TlsSection, ServerTls, TlsConfig};
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -28,10 +28,17 @@ const PATH_KEYS: &[&str] = &[
     "Kafka.TLS.RootCAs.File",
     "General.TLS.PrivateKey",
     "General.TLS.Certificate",
+    "Operations.TLS.PrivateKey",
+    "Operations.TLS.Certificate",
 ];
 
 /// Keys whose values are lists of paths, each resolved as a [`PATH_KEYS`] value.
-const PATH_LIST_KEYS: &[&str] = &["General.TLS.RootCAs", "General.TLS.ClientRootCAs"];
+const PATH_LIST_KEYS: &[&str] = &[
+    "General.TLS.RootCAs",
+    "General.TLS.ClientRootCAs",
+    "Operations.TLS.RootCAs",
+    "Operations.TLS.ClientRootCAs",
+];
 
 /// A boolean key's value: `true`, or `false`/empty, in any case.
 fn boolean(value: &str) -> Result<bool, String> {
@@ -99,6 +106,8 @@ pub struct Operations {
     pub listen_address: Option<String>,
     /// `Metrics.Provider: prometheus` (else `disabled`): serve `/metrics`.
     pub prometheus: bool,
+    /// `Operations.TLS`.
+    pub tls: TlsConfig,
 }
 
 /// The whole configuration.
@@ -181,7 +190,8 @@ impl Config {
         }
         ignored.extend(config.apply_env(vars)?);
         config.kafka.tls.validate().map_err(Error::Config)?;
-        config.general.tls.load()?;
+        config.general.tls.load(TlsSection::General)?;
+        config.operations.tls.load(TlsSection::Operations)?;
         ignored.sort_unstable();
         ignored.dedup();
         Ok((config, ignored))
@@ -325,18 +335,32 @@ impl Config {
                     _ => return Err("must be enqueue (Fabric's) or durable".into()),
                 };
             }
+            key if key.starts_with("Operations.") || key.starts_with("Metrics.") => {
+                self.operations.set(key, value)?;
+            }
+            key if key.starts_with("General.TLS.") => tls::set(&mut self.general.tls, key, value)?,
+            _ => return Err("unknown key".into()),
+        }
+        Ok(())
+    }
+}
+
+impl Operations {
+    /// Sets an `Operations.*` or `Metrics.*` key.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
             "Operations.ListenAddress" => {
-                self.operations.listen_address = (!value.is_empty()).then(|| value.to_string());
+                self.listen_address = (!value.is_empty()).then(|| value.to_string());
             }
             "Metrics.Provider" => {
-                self.operations.prometheus = match value.to_ascii_lowercase().as_str() {
+                self.prometheus = match value.to_ascii_lowercase().as_str() {
                     "prometheus" => true,
                     "disabled" | "" => false,
                     "statsd" => return Err("statsd is not supported: use prometheus".into()),
                     _ => return Err("must be prometheus or disabled".into()),
                 };
             }
-            key if key.starts_with("General.TLS.") => tls::set(&mut self.general.tls, key, value)?,
+            key if key.starts_with("Operations.TLS.") => tls::set(&mut self.tls, key, value)?,
             _ => return Err("unknown key".into()),
         }
         Ok(())

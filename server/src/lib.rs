@@ -84,15 +84,22 @@ impl std::fmt::Debug for ServeOptions {
 /// configuration errors come before any port is taken.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
     let options = ServeOptions {
-        tls: config.general.tls.load()?,
+        tls: config.general.tls.load(config::TlsSection::General)?,
         grpc: config.general.grpc,
         ..ServeOptions::default()
     };
-    let registrar = Arc::new(open_registrar(&config).await?);
+    let registrar = Arc::new(open_registrar(&config, &options.metrics).await?);
     let operations = match &config.operations.listen_address {
         Some(address) => Some(
             start_operations(
                 address,
+                config
+                    .operations
+                    .tls
+                    .load(config::TlsSection::Operations)?
+                    .as_ref()
+                    .map(operations::tls::server_config)
+                    .transpose()?,
                 operations::Operations {
                     registrar: Arc::clone(&registrar),
                     metrics: Arc::clone(&options.metrics),
@@ -120,6 +127,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
 /// Binds `Operations.ListenAddress` and serves the operations endpoint there.
 async fn start_operations(
     address: &str,
+    tls: Option<Arc<rustls::ServerConfig>>,
     ops: operations::Operations,
 ) -> Result<tokio::task::JoinHandle<()>, Error> {
     let listener = TcpListener::bind(address)
@@ -132,9 +140,9 @@ async fn start_operations(
         action: "read the operations address".into(),
         source,
     })?;
-    info!(address = %bound, "operations endpoint listening on {bound}");
+    info!(address = %bound, tls = tls.is_some(), "operations endpoint listening on {bound}");
     Ok(tokio::spawn(async move {
-        if let Err(error) = operations::serve(listener, ops, std::future::pending()).await {
+        if let Err(error) = operations::serve(listener, ops, tls, std::future::pending()).await {
             tracing::error!(%error, "operations endpoint failed");
         }
     }))
@@ -158,10 +166,10 @@ pub async fn serve_with(
     mut options: ServeOptions,
 ) -> Result<(), Error> {
     if options.tls.is_none() {
-        options.tls = config.general.tls.load()?;
+        options.tls = config.general.tls.load(config::TlsSection::General)?;
     }
     options.grpc = config.general.grpc;
-    let registrar = open_registrar(&config).await?;
+    let registrar = open_registrar(&config, &options.metrics).await?;
     serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
 
@@ -228,16 +236,19 @@ fn tls_config(tls: &config::ServerTls) -> tonic::transport::ServerTlsConfig {
     let identity = Identity::from_pem(&tls.certificate_pem, &tls.private_key_pem);
     let config = ServerTlsConfig::new().identity(identity);
     match &tls.client_roots_pem {
-        Some(roots) => config
+        Some(roots) if tls.client_auth_required => config
             .client_ca_root(Certificate::from_pem(roots))
             .client_auth_optional(false),
-        None => config,
+        _ => config,
     }
 }
 
 /// Opens the ledger of `config` and starts its chains, bootstrapping from
 /// `General.BootstrapFile` when the ledger holds no channel.
-pub async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
+pub async fn open_registrar(
+    config: &Config,
+    metrics: &Arc<metrics::Metrics>,
+) -> Result<Registrar, Error> {
     let genesis = match (
         &config.general.bootstrap_method,
         &config.general.bootstrap_file,
@@ -265,6 +276,7 @@ pub async fn open_registrar(config: &Config) -> Result<Registrar, Error> {
             signer,
             kafka: config.kafka.clone(),
             durable_acks: config.general.durable_acks,
+            fill_observer: Some(Arc::clone(metrics) as _),
             ..engine::chain::ChainOptions::default()
         },
     };

@@ -196,6 +196,8 @@ pub struct Metrics {
     pub deliver_requests_completed: Family<Counter>,
     /// `deliver_blocks_sent{channel,filtered}`.
     pub deliver_blocks_sent: Family<Counter>,
+    /// `blockcutter_block_fill_duration{channel}`: first envelope of a block to its cut.
+    pub blockcutter_block_fill_duration: Family<Histogram>,
     /// `ledger_blockchain_height{channel}`, read from the store when scraped.
     pub ledger_blockchain_height: Family<Gauge>,
     /// `consensus_kafka_last_offset_persisted{channel}`, from the newest block.
@@ -250,6 +252,11 @@ impl Default for Metrics {
                 "The number of blocks sent by the deliver service.",
                 &["channel", "filtered"],
             ),
+            blockcutter_block_fill_duration: Family::new(
+                "blockcutter_block_fill_duration",
+                "The time from first transaction enqueing to the block being cut in seconds.",
+                &["channel"],
+            ),
             ledger_blockchain_height: Family::new(
                 "ledger_blockchain_height",
                 "Height of the chain in blocks.",
@@ -288,10 +295,20 @@ impl Metrics {
         self.deliver_requests_received.encode(&mut out);
         self.deliver_requests_completed.encode(&mut out);
         self.deliver_blocks_sent.encode(&mut out);
+        self.blockcutter_block_fill_duration.encode(&mut out);
         self.ledger_blockchain_height.encode(&mut out);
         self.consensus_kafka_last_offset_persisted.encode(&mut out);
         self.fabric_version.encode(&mut out);
         out
+    }
+}
+
+/// Block fill durations of the chains this orderer serves (one series per chain).
+impl engine::cutter::FillObserver for Metrics {
+    fn block_filled(&self, channel_id: &str, fill: Duration) {
+        self.blockcutter_block_fill_duration
+            .with(&[channel_id])
+            .observe(fill);
     }
 }
 

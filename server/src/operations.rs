@@ -1,13 +1,18 @@
 //! The operations endpoint (`Operations.ListenAddress`), as Fabric's: `/healthz`,
 //! `/metrics` (Prometheus text, when `Metrics.Provider` is `prometheus`), `/logspec` (GET
-//! the active logging spec, PUT a new one) and `/version`. Plain HTTP on its own port.
+//! the active logging spec, PUT a new one) and `/version`, on its own port: plain HTTP,
+//! or HTTPS with `Operations.TLS` ([`tls`]), where `/metrics` and `/logspec` need a
+//! verified client certificate as in Fabric.
+
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::config::Consensus;
@@ -172,32 +177,60 @@ async fn version() -> Response {
     )
 }
 
-/// The endpoint's routes.
-pub fn router(ops: Operations) -> Router {
-    let prometheus = ops.prometheus;
-    let router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/logspec", get(logspec_get).put(logspec_put))
-        .route("/version", get(version));
-    let router = if prometheus {
-        router.route("/metrics", get(metrics))
+/// 401 unless the TLS client presented a verified certificate (Fabric's `RequireCert`).
+async fn require_cert(
+    ConnectInfo(peer): ConnectInfo<tls::Peer>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if peer.client_verified {
+        next.run(request).await
     } else {
-        router
-    };
-    router.with_state(Arc::new(ops))
+        StatusCode::UNAUTHORIZED.into_response()
+    }
 }
 
-/// Serves the endpoint on `listener` until `shutdown` resolves.
+/// The endpoint's routes; with `secure`, `/metrics` and `/logspec` require a verified
+/// client certificate (served over [`tls::TlsListener`], which tells who presented one).
+pub fn router(ops: Operations, secure: bool) -> Router {
+    let mut guarded = Router::new().route("/logspec", get(logspec_get).put(logspec_put));
+    if ops.prometheus {
+        guarded = guarded.route("/metrics", get(metrics));
+    }
+    if secure {
+        guarded = guarded.route_layer(middleware::from_fn(require_cert));
+    }
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/version", get(version))
+        .merge(guarded)
+        .with_state(Arc::new(ops))
+}
+
+/// Serves the endpoint on `listener` until `shutdown` resolves: HTTPS as `tls` says, or
+/// plain HTTP.
 pub async fn serve(
     listener: TcpListener,
     ops: Operations,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    axum::serve(listener, router(ops))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| Error::Io {
-            action: "serve the operations endpoint".into(),
-            source,
-        })
+    let served = match tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config)?;
+            let service = router(ops, true).into_make_service_with_connect_info::<tls::Peer>();
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, router(ops, false))
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    served.map_err(|source| Error::Io {
+        action: "serve the operations endpoint".into(),
+        source,
+    })
 }

@@ -16,31 +16,24 @@ use orderer_proto::common::Status;
 use support::process::{Process, refused_start, spawn_orderer_with};
 use support::*;
 
-/// Writes `text` to `dir/name` and returns the path as a string.
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
-
 /// An orderer serving TLS as `server` (issued by its CA); with `client_roots`, mutual TLS.
 fn tls_orderer(dir: &Path, server: &Issued, client_roots: Option<&[&DevCa]>) -> Process {
     let mut env = vec![
         ("ORDERER_GENERAL_TLS_ENABLED", "true".to_string()),
         (
             "ORDERER_GENERAL_TLS_CERTIFICATE",
-            write(dir, "server.crt", &server.cert_pem),
+            write_text(dir, "server.crt", &server.cert_pem),
         ),
         (
             "ORDERER_GENERAL_TLS_PRIVATEKEY",
-            write(dir, "server.key", &server.key_pem()),
+            write_text(dir, "server.key", &server.key_pem()),
         ),
     ];
     if let Some(roots) = client_roots {
         let files: Vec<String> = roots
             .iter()
             .enumerate()
-            .map(|(i, ca)| write(dir, &format!("client-ca-{i}.crt"), ca.cert_pem()))
+            .map(|(i, ca)| write_text(dir, &format!("client-ca-{i}.crt"), ca.cert_pem()))
             .collect();
         env.push(("ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED", "true".into()));
         env.push((

@@ -151,6 +151,7 @@ fn dev_tls(
             certificate_pem: server.cert_pem.clone().into_bytes(),
             private_key_pem: server.key_pem().into_bytes(),
             client_roots_pem: None,
+            client_auth_required: false,
         }),
         Some(loadgen::client::ClientTls {
             root_cas_pem: ca.cert_pem().as_bytes().to_vec(),
@@ -186,7 +187,7 @@ fn start_operations(
         let Ok(listener) = TcpListener::from_std(listener) else {
             return;
         };
-        let _ = crate::operations::serve(listener, ops, std::future::pending()).await;
+        let _ = crate::operations::serve(listener, ops, None, std::future::pending()).await;
     });
     Ok(address.to_string())
 }
@@ -228,12 +229,14 @@ impl InProcess {
             client,
         } = Network::make(args, consensus, &brokers)?;
         let ledger = tempfile::tempdir().map_err(io("create a temporary ledger"))?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let options = RegistrarOptions {
             ledger_dir: ledger.path().to_path_buf(),
             chain: ChainOptions {
                 signer: Some(Arc::new(signer)),
                 kafka,
                 durable_acks: args.ack_mode == "durable",
+                fill_observer: Some(Arc::clone(&metrics) as _),
                 ..ChainOptions::default()
             },
         };
@@ -254,6 +257,7 @@ impl InProcess {
         let serve_options = ServeOptions {
             verify: !args.no_verify,
             tls: server_tls,
+            metrics,
             ..ServeOptions::default()
         };
         let operations = start_operations(&runtime, &registrar, &serve_options.metrics)?;

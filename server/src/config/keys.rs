@@ -15,6 +15,12 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.LocalMSPID",
     "General.AckMode",
     "Operations.ListenAddress",
+    "Operations.TLS.Enabled",
+    "Operations.TLS.Certificate",
+    "Operations.TLS.PrivateKey",
+    "Operations.TLS.RootCAs",
+    "Operations.TLS.ClientAuthRequired",
+    "Operations.TLS.ClientRootCAs",
     "General.Keepalive.ServerInterval",
     "General.Keepalive.ServerTimeout",
     "General.MaxRecvMsgSize",
@@ -62,7 +68,6 @@ pub const FREE_FORM: &[&str] = &["General.BCCSP", "Consensus"];
 /// a protection or a behaviour the operator asked for. `(key, accepted values)`.
 pub const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
     ("General.Profile.Enabled", &["", "false"]),
-    ("Operations.TLS.Enabled", &["", "false"]),
     ("ChannelParticipation.Enabled", &["", "false"]),
 ];
 
@@ -103,12 +108,6 @@ pub const KNOWN: &[&str] = &[
     "Kafka.TLS.ClientRootCAs",
     "Debug.BroadcastTraceDir",
     "Debug.DeliverTraceDir",
-    "Operations.TLS.Enabled",
-    "Operations.TLS.Certificate",
-    "Operations.TLS.PrivateKey",
-    "Operations.TLS.RootCAs",
-    "Operations.TLS.ClientAuthRequired",
-    "Operations.TLS.ClientRootCAs",
     "Metrics.Statsd.Network",
     "Metrics.Statsd.Address",
     "Metrics.Statsd.WriteInterval",
@@ -202,7 +201,7 @@ mod tests {
     fn switching_on_what_is_not_implemented_is_refused() {
         assert!(check_supported("General.Profile.Enabled", "false").is_ok());
         assert!(check_supported("General.Profile.Enabled", "true").is_err());
-        assert!(check_supported("Operations.TLS.Enabled", "true").is_err());
+        assert!(check_supported("ChannelParticipation.Enabled", "true").is_err());
         assert!(check_supported("General.Keepalive.ServerTimeout", "20s").is_ok());
     }
 }

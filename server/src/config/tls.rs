@@ -1,11 +1,31 @@
-//! `General.TLS`: TLS on the gRPC listener, as Fabric's orderer configures it. Files are
-//! PEM; a YAML list or an environment value such as `[/a/ca.pem,/b/ca.pem]` names several.
+//! `General.TLS` (the gRPC listener) and `Operations.TLS` (the operations endpoint), as
+//! Fabric's orderer configures them. Files are PEM; a YAML list or an environment value
+//! such as `[/a/ca.pem,/b/ca.pem]` names several.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
-/// `General.TLS`.
+/// The listener a [`TlsConfig`] is for: its keys' section, and when client roots count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// `General.TLS`: client roots are read only for mutual TLS, as Fabric's gRPC server.
+    General,
+    /// `Operations.TLS`: client roots are read whenever TLS is on (Fabric verifies a client
+    /// certificate if one is given, and requires one for `/metrics` and `/logspec`).
+    Operations,
+}
+
+impl Section {
+    fn name(self) -> &'static str {
+        match self {
+            Self::General => "General",
+            Self::Operations => "Operations",
+        }
+    }
+}
+
+/// `General.TLS` or `Operations.TLS`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsConfig {
     /// `General.TLS.Enabled`.
@@ -30,8 +50,10 @@ pub struct ServerTls {
     pub certificate_pem: Vec<u8>,
     /// The server's private key.
     pub private_key_pem: Vec<u8>,
-    /// When set, clients must present a certificate that chains to one of these roots.
+    /// The roots client certificates must chain to.
     pub client_roots_pem: Option<Vec<u8>>,
+    /// Clients must present a certificate (that chains to `client_roots_pem`).
+    pub client_auth_required: bool,
 }
 
 impl std::fmt::Debug for ServerTls {
@@ -39,7 +61,8 @@ impl std::fmt::Debug for ServerTls {
         f.debug_struct("ServerTls")
             .field("certificate_bytes", &self.certificate_pem.len())
             .field("private_key", &"<redacted>")
-            .field("mutual", &self.client_roots_pem.is_some())
+            .field("client_roots", &self.client_roots_pem.is_some())
+            .field("client_auth_required", &self.client_auth_required)
             .finish()
     }
 }
@@ -57,18 +80,19 @@ pub fn path_list(value: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Sets a `General.TLS.*` key.
+/// Sets a `General.TLS.*` or `Operations.TLS.*` key.
 pub fn set(tls: &mut TlsConfig, key: &str, value: &str) -> Result<(), String> {
     let path = || (!value.is_empty()).then(|| PathBuf::from(value));
-    match key {
-        "General.TLS.Enabled" => tls.enabled = super::boolean(value)?,
-        "General.TLS.PrivateKey" => tls.private_key = path(),
-        "General.TLS.Certificate" => tls.certificate = path(),
-        "General.TLS.RootCAs" => tls.root_cas = path_list(value),
-        "General.TLS.ClientAuthRequired" | "General.TLS.ClientAuthEnabled" => {
+    let name = key.split_once(".TLS.").map_or(key, |(_, name)| name);
+    match name {
+        "Enabled" => tls.enabled = super::boolean(value)?,
+        "PrivateKey" => tls.private_key = path(),
+        "Certificate" => tls.certificate = path(),
+        "RootCAs" => tls.root_cas = path_list(value),
+        "ClientAuthRequired" | "ClientAuthEnabled" => {
             tls.client_auth_required = super::boolean(value)?;
         }
-        "General.TLS.ClientRootCAs" => tls.client_root_cas = path_list(value),
+        "ClientRootCAs" => tls.client_root_cas = path_list(value),
         _ => return Err("unknown key".into()),
     }
     Ok(())
@@ -100,36 +124,42 @@ fn read_all(key: &str, paths: &[PathBuf]) -> Result<Vec<u8>, Error> {
 impl TlsConfig {
     /// The files read, when TLS is on; a missing setting or file is an error naming the
     /// key, as Fabric's orderer stops on it.
-    pub fn load(&self) -> Result<Option<ServerTls>, Error> {
+    pub fn load(&self, section: Section) -> Result<Option<ServerTls>, Error> {
         if !self.enabled {
             return Ok(None);
         }
-        let required = |key: &str, path: &Option<PathBuf>| {
+        let key = |name: &str| format!("{}.TLS.{name}", section.name());
+        let required = |name: &str, path: &Option<PathBuf>| {
             path.clone().ok_or_else(|| {
-                Error::Config(format!("General.TLS.Enabled is true but {key} is not set"))
+                Error::Config(format!(
+                    "{} is true but {} is not set",
+                    key("Enabled"),
+                    key(name)
+                ))
             })
         };
-        let certificate = required("General.TLS.Certificate", &self.certificate)?;
-        let private_key = required("General.TLS.PrivateKey", &self.private_key)?;
-        read_all("General.TLS.RootCAs", &self.root_cas)?;
-        let client_roots_pem = if self.client_auth_required {
-            if self.client_root_cas.is_empty() {
-                return Err(Error::Config(
-                    "General.TLS.ClientAuthRequired is true but General.TLS.ClientRootCAs names no file"
-                        .into(),
-                ));
-            }
-            Some(read_all(
-                "General.TLS.ClientRootCAs",
-                &self.client_root_cas,
-            )?)
+        let certificate = required("Certificate", &self.certificate)?;
+        let private_key = required("PrivateKey", &self.private_key)?;
+        read_all(&key("RootCAs"), &self.root_cas)?;
+        if self.client_auth_required && self.client_root_cas.is_empty() {
+            return Err(Error::Config(format!(
+                "{} is true but {} names no file",
+                key("ClientAuthRequired"),
+                key("ClientRootCAs")
+            )));
+        }
+        let read_roots = self.client_auth_required
+            || (section == Section::Operations && !self.client_root_cas.is_empty());
+        let client_roots_pem = if read_roots {
+            Some(read_all(&key("ClientRootCAs"), &self.client_root_cas)?)
         } else {
             None
         };
         Ok(Some(ServerTls {
-            certificate_pem: read("General.TLS.Certificate", &certificate)?,
-            private_key_pem: read("General.TLS.PrivateKey", &private_key)?,
+            certificate_pem: read(&key("Certificate"), &certificate)?,
+            private_key_pem: read(&key("PrivateKey"), &private_key)?,
             client_roots_pem,
+            client_auth_required: self.client_auth_required,
         }))
     }
 }
@@ -148,13 +178,8 @@ mod tests {
         assert!(path_list("").is_empty());
     }
 
-    #[test]
-    fn enabled_tls_needs_its_files_and_mutual_tls_its_roots() {
-        let mut tls = TlsConfig::default();
-        assert_eq!(tls.load().unwrap(), None);
-        set(&mut tls, "General.TLS.Enabled", "true").unwrap();
-        let error = tls.load().unwrap_err().to_string();
-        assert!(error.contains("General.TLS.Certificate"), "{error}");
+    /// A file that looks like PEM, in a directory that lives as long as the guard.
+    fn pem_file() -> (tempfile::TempDir, String) {
         let dir = tempfile::tempdir().unwrap();
         let pem = dir.path().join("x.pem");
         std::fs::write(
@@ -163,16 +188,55 @@ mod tests {
         )
         .unwrap();
         let at = pem.display().to_string();
+        (dir, at)
+    }
+
+    #[test]
+    fn enabled_tls_needs_its_files_and_mutual_tls_its_roots() {
+        let mut tls = TlsConfig::default();
+        assert_eq!(tls.load(Section::General).unwrap(), None);
+        set(&mut tls, "General.TLS.Enabled", "true").unwrap();
+        let error = tls.load(Section::General).unwrap_err().to_string();
+        assert!(error.contains("General.TLS.Certificate"), "{error}");
+        let (_dir, at) = pem_file();
         set(&mut tls, "General.TLS.Certificate", &at).unwrap();
         set(&mut tls, "General.TLS.PrivateKey", &at).unwrap();
-        assert!(tls.load().unwrap().unwrap().client_roots_pem.is_none());
+        assert!(
+            tls.load(Section::General)
+                .unwrap()
+                .unwrap()
+                .client_roots_pem
+                .is_none()
+        );
         set(&mut tls, "General.TLS.ClientAuthRequired", "true").unwrap();
-        let error = tls.load().unwrap_err().to_string();
+        let error = tls.load(Section::General).unwrap_err().to_string();
         assert!(error.contains("General.TLS.ClientRootCAs"), "{error}");
         set(&mut tls, "General.TLS.ClientRootCAs", &format!("[{at}]")).unwrap();
-        assert!(tls.load().unwrap().unwrap().client_roots_pem.is_some());
+        let loaded = tls.load(Section::General).unwrap().unwrap();
+        assert!(loaded.client_roots_pem.is_some() && loaded.client_auth_required);
         set(&mut tls, "General.TLS.PrivateKey", "/nonexistent/key.pem").unwrap();
-        let error = tls.load().unwrap_err().to_string();
+        let error = tls.load(Section::General).unwrap_err().to_string();
         assert!(error.contains("/nonexistent/key.pem"), "{error}");
+    }
+
+    #[test]
+    fn operations_tls_reads_client_roots_without_requiring_client_certificates() {
+        let (_dir, at) = pem_file();
+        let mut tls = TlsConfig::default();
+        for (key, value) in [
+            ("Operations.TLS.Enabled", "true"),
+            ("Operations.TLS.PrivateKey", at.as_str()),
+            ("Operations.TLS.ClientRootCAs", at.as_str()),
+        ] {
+            set(&mut tls, key, value).unwrap();
+        }
+        let error = tls.load(Section::Operations).unwrap_err().to_string();
+        assert!(error.contains("Operations.TLS.Certificate"), "{error}");
+        set(&mut tls, "Operations.TLS.Certificate", &at).unwrap();
+        let loaded = tls.load(Section::Operations).unwrap().unwrap();
+        assert!(loaded.client_roots_pem.is_some() && !loaded.client_auth_required);
+        // The same settings on the gRPC listener ignore the roots without mutual TLS.
+        let general = tls.load(Section::General).unwrap().unwrap();
+        assert!(general.client_roots_pem.is_none());
     }
 }

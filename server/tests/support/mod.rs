@@ -174,7 +174,11 @@ impl TestOrderer {
     /// Serves once every chain takes envelopes (a Kafka chain answers
     /// SERVICE_UNAVAILABLE until its consenter has started, as Fabric's does).
     pub async fn start_with_options(config: Config, options: ServeOptions) -> Self {
-        let registrar = Arc::new(orderer::open_registrar(&config).await.unwrap());
+        let registrar = Arc::new(
+            orderer::open_registrar(&config, &options.metrics)
+                .await
+                .unwrap(),
+        );
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while !registrar.is_ready() {
             assert!(
@@ -448,4 +452,11 @@ pub fn small_batch_genesis(dir: &Path, max_message_count: u32, batch_timeout: Du
 pub fn report_fault(fault: &str, params: serde_json::Value, figures: serde_json::Value) {
     let record = serde_json::json!({ "fault": fault, "params": params, "figures": figures });
     eprintln!("fault-record {record}");
+}
+
+/// Writes `text` to `dir/name`; returns the path as a string (for an environment value).
+pub fn write_text(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
 }

@@ -1,0 +1,193 @@
+//! TLS on the operations endpoint (`Operations.TLS`), as Fabric's: a client certificate
+//! is verified against `ClientRootCAs` when one is given, and required at the handshake
+//! with `ClientAuthRequired`; `/metrics` and `/logspec` answer 401 to a client without a
+//! verified certificate, `/healthz` and `/version` answer anyone.
+//!
+//! Handshakes run off the accept loop, at most [`HANDSHAKES_MAX`] at once and each for at
+//! most [`HANDSHAKE_TIMEOUT`], so a client that connects and says nothing holds one slot
+//! for a while, never the endpoint.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use rustls::RootCertStore;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tracing::debug;
+
+use crate::config::ServerTls;
+use crate::error::Error;
+
+/// Handshakes in progress at once.
+pub const HANDSHAKES_MAX: usize = 64;
+/// How long a client has to finish its handshake (Fabric's operations server reads a
+/// request within 10 s).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections through their handshake, waiting for the HTTP server to take them.
+const READY_MAX: usize = 16;
+
+/// Who is at the other end of an operations connection.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// The client's address.
+    pub address: SocketAddr,
+    /// The client presented a certificate that chains to `ClientRootCAs`.
+    pub client_verified: bool,
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+fn config_error(what: &str) -> impl FnOnce(rustls::Error) -> Error + '_ {
+    move |error| Error::Config(format!("Operations.TLS: {what}: {error}"))
+}
+
+/// The rustls server configuration of `tls`.
+pub fn server_config(tls: &ServerTls) -> Result<Arc<rustls::ServerConfig>, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let pem_error = |key: &'static str| {
+        move |error: rustls::pki_types::pem::Error| {
+            Error::Config(format!("Operations.TLS.{key}: {error}"))
+        }
+    };
+    let certs = CertificateDer::pem_slice_iter(&tls.certificate_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pem_error("Certificate"))?;
+    let key =
+        PrivateKeyDer::from_pem_slice(&tls.private_key_pem).map_err(pem_error("PrivateKey"))?;
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(config_error("protocol versions"))?;
+    let builder = match &tls.client_roots_pem {
+        Some(pem) => {
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                roots
+                    .add(cert.map_err(pem_error("ClientRootCAs"))?)
+                    .map_err(config_error("ClientRootCAs"))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+            let verifier = if tls.client_auth_required {
+                verifier
+            } else {
+                verifier.allow_unauthenticated()
+            };
+            let verifier = verifier
+                .build()
+                .map_err(|error| Error::Config(format!("Operations.TLS.ClientRootCAs: {error}")))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let config = builder
+        .with_single_cert(certs, key)
+        .map_err(config_error("Certificate and PrivateKey"))?;
+    Ok(Arc::new(config))
+}
+
+/// Connections of a TCP listener, through their TLS handshake.
+#[derive(Debug)]
+pub struct TlsListener {
+    local: SocketAddr,
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, Peer)>,
+    accepting: JoinHandle<()>,
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+impl TlsListener {
+    /// Accepts on `listener`, handshaking as `config`.
+    pub fn new(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> Result<Self, Error> {
+        let local = listener.local_addr().map_err(|source| Error::Io {
+            action: "read the operations address".into(),
+            source,
+        })?;
+        let (sender, ready) = mpsc::channel(READY_MAX);
+        let accepting = tokio::spawn(accept_loop(listener, TlsAcceptor::from(config), sender));
+        Ok(Self {
+            local,
+            ready,
+            accepting,
+        })
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    ready: mpsc::Sender<(TlsStream<TcpStream>, Peer)>,
+) {
+    let slots = Arc::new(Semaphore::new(HANDSHAKES_MAX));
+    loop {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let (socket, address) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                debug!(%error, "operations endpoint: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (acceptor, ready) = (acceptor.clone(), ready.clone());
+        tokio::spawn(async move {
+            let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await;
+            drop(slot);
+            match handshake {
+                Ok(Ok(stream)) => {
+                    let client_verified = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .is_some_and(|certs| !certs.is_empty());
+                    let peer = Peer {
+                        address,
+                        client_verified,
+                    };
+                    let _ = ready.send((stream, peer)).await;
+                }
+                Ok(Err(error)) => {
+                    debug!(%address, %error, "operations endpoint: TLS handshake failed")
+                }
+                Err(_) => debug!(%address, "operations endpoint: TLS handshake timed out"),
+            }
+        });
+    }
+}
+
+impl Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = Peer;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(ready) => ready,
+            // The accept loop only ends with the listener: wait for the shutdown.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(Peer {
+            address: self.local,
+            client_verified: false,
+        })
+    }
+}
