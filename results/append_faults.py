@@ -7,9 +7,11 @@ import sys
 from recording import append
 
 count = 0
+MARK = "fault-record "
 for line in sys.stdin:
-    if line.startswith("fault-record "):
-        record = json.loads(line[len("fault-record "):])
+    # libtest may have printed "test <name> ... " on the same line first.
+    if MARK in line:
+        record = json.loads(line[line.index(MARK) + len(MARK):])
         params = dict(record["params"], fault=record["fault"])
         append("faults.ndjson", "fault", params, record["figures"])
         count += 1
