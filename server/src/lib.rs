@@ -9,6 +9,7 @@
 
 pub mod benchmark;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod logging;
 pub mod metrics;
@@ -26,7 +27,6 @@ use engine::registrar::{Registrar, RegistrarOptions};
 use orderer_proto::raw::service::atomic_broadcast_server::AtomicBroadcastServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use tracing::info;
 
 pub use config::Config;
@@ -210,17 +210,21 @@ pub async fn serve_registrar(
         .max_encoding_message_size(options.grpc.max_send_bytes);
     let mut builder = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(options.grpc.keepalive_interval))
-        .http2_keepalive_timeout(Some(options.grpc.keepalive_timeout));
+        .http2_keepalive_timeout(Some(options.grpc.keepalive_timeout))
+        .max_concurrent_streams(options.grpc.max_concurrent_streams);
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
     let result = builder
         .add_service(server)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-            shutdown.await;
-            info!("shutting down: ending streams, storing pending envelopes");
-            stop.send_replace(true);
-        })
+        .serve_with_incoming_shutdown(
+            connections::limited(listener, options.grpc.max_connections),
+            async move {
+                shutdown.await;
+                info!("shutting down: ending streams, storing pending envelopes");
+                stop.send_replace(true);
+            },
+        )
         .await;
     let stopping = Arc::clone(&registrar);
     tokio::task::spawn_blocking(move || stopping.shutdown())

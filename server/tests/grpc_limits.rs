@@ -1,6 +1,9 @@
 //! The listener's limits as Fabric's configuration sets them: `General.MaxRecvMsgSize`
 //! refuses a larger message without harming other streams, and `General.Keepalive`
-//! closes a connection whose client stops answering pings.
+//! closes a connection whose client stops answering pings; and this orderer's own:
+//! `General.Limits.MaxConnections` closes connections past the limit at once and takes
+//! new ones when others end, `General.Limits.MaxConcurrentStreams` makes a client wait
+//! for a stream until one of its others ends.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -91,4 +94,82 @@ fn keepalive_closes_a_connection_whose_client_stops_answering() {
         Duration::from_secs(5),
         "closed after {lifetime:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_max_connections_are_closed_until_others_end() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = spawn_orderer_with(
+        ledger.path(),
+        &genesis(),
+        &[("ORDERER_GENERAL_LIMITS_MAXCONNECTIONS", "2".into())],
+    );
+    let mut held = Vec::new();
+    for i in 0..2u8 {
+        let mut client = client::connect(&orderer.endpoint).await.unwrap();
+        let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+        let answer = stream.submit(message(CHANNEL, &[i; 64])).await.unwrap();
+        assert_eq!(answer.status, Status::Success as i32);
+        held.push((client, stream));
+    }
+    let started = Instant::now();
+    let third = order_one(&orderer.endpoint, None, b"third").await;
+    assert!(third.is_err(), "a third connection was served: {third:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused only after {:?}",
+        started.elapsed()
+    );
+    orderer.wait_for_log("General.Limits.MaxConnections reached");
+    // The held connections still work.
+    let (_, stream) = &mut held[0];
+    let answer = stream.submit(message(CHANNEL, b"held")).await.unwrap();
+    assert_eq!(answer.status, Status::Success as i32);
+    // Once one ends, a new connection is taken.
+    drop(held.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match order_one(&orderer.endpoint, None, b"after").await {
+            Ok(status) => break assert_eq!(status, Status::Success as i32),
+            Err(error) => assert!(Instant::now() < deadline, "never taken: {error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_past_max_concurrent_streams_waits_for_another_to_end() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = spawn_orderer_with(
+        ledger.path(),
+        &genesis(),
+        &[("ORDERER_GENERAL_LIMITS_MAXCONCURRENTSTREAMS", "2".into())],
+    );
+    let mut client = client::connect(&orderer.endpoint).await.unwrap();
+    let mut first = BroadcastStream::open(&mut client).await.unwrap();
+    let mut second = BroadcastStream::open(&mut client).await.unwrap();
+    for stream in [&mut first, &mut second] {
+        let answer = stream.submit(message(CHANNEL, b"open")).await.unwrap();
+        assert_eq!(answer.status, Status::Success as i32);
+    }
+    // The third stream on the same connection: the client holds it until one ends.
+    let mut third_client = client.clone();
+    let third = tokio::spawn(async move {
+        let mut stream = BroadcastStream::open(&mut third_client).await.unwrap();
+        stream
+            .submit(message(CHANNEL, b"third"))
+            .await
+            .unwrap()
+            .status
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!third.is_finished(), "a third stream was served at once");
+    drop(first);
+    let status = tokio::time::timeout(Duration::from_secs(10), third)
+        .await
+        .expect("the third stream never started")
+        .unwrap();
+    assert_eq!(status, Status::Success as i32);
+    let answer = second.submit(message(CHANNEL, b"still")).await.unwrap();
+    assert_eq!(answer.status, Status::Success as i32);
 }

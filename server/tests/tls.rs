@@ -57,26 +57,6 @@ fn trusting(ca: &DevCa, identity: Option<&Issued>) -> ClientTls {
     }
 }
 
-/// The status of one envelope broadcast over a fresh connection, or the error that kept
-/// it from being answered.
-async fn broadcast_one(
-    endpoint: &str,
-    tls: Option<&ClientTls>,
-    data: &[u8],
-) -> Result<i32, String> {
-    let mut client = client::connect_with(endpoint, tls)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut stream = BroadcastStream::open(&mut client)
-        .await
-        .map_err(|e| e.to_string())?;
-    let response = stream
-        .submit(message(CHANNEL, data))
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(response.status)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_trust_the_server_order_and_read_over_tls() {
     let server_ca = DevCa::generate("ServerTLSCA").unwrap();
@@ -97,10 +77,10 @@ async fn clients_that_trust_the_server_order_and_read_over_tls() {
     assert_eq!(block.data.unwrap().data, envelopes);
 
     // Neither a plaintext client nor one that trusts another CA gets an answer.
-    let plain = broadcast_one(&orderer.endpoint, None, b"plain").await;
+    let plain = order_one(&orderer.endpoint, None, b"plain").await;
     assert!(plain.is_err(), "plaintext client: {plain:?}");
     let stranger = trusting(&DevCa::generate("OtherCA").unwrap(), None);
-    let untrusting = broadcast_one(&orderer.endpoint, Some(&stranger), b"x").await;
+    let untrusting = order_one(&orderer.endpoint, Some(&stranger), b"x").await;
     assert!(
         untrusting.is_err(),
         "client trusting another CA: {untrusting:?}"
@@ -121,7 +101,7 @@ async fn mutual_tls_refuses_clients_without_a_certificate_from_a_client_root() {
     for (case, ca) in [("first client root", &clients_a), ("second", &clients_b)] {
         let identity = ca.issue_tls(&["peer0"]).unwrap();
         let tls = trusting(&server_ca, Some(&identity));
-        let status = broadcast_one(&orderer.endpoint, Some(&tls), case.as_bytes()).await;
+        let status = order_one(&orderer.endpoint, Some(&tls), case.as_bytes()).await;
         assert_eq!(status, Ok(Status::Success as i32), "{case}");
     }
     let rogue = DevCa::generate("RogueClients")
@@ -140,7 +120,7 @@ async fn mutual_tls_refuses_clients_without_a_certificate_from_a_client_root() {
             "UnknownCA",
         ),
     ] {
-        let refused = broadcast_one(&orderer.endpoint, Some(&tls), case.as_bytes()).await;
+        let refused = order_one(&orderer.endpoint, Some(&tls), case.as_bytes()).await;
         // The server refuses the handshake: no gRPC call is answered. The client sees the
         // server's TLS alert, or (TLS 1.3 finishes the client's side first) the
         // connection closing under it; an alert it sees must be the right one.

@@ -1,6 +1,8 @@
 //! `General.Keepalive` and `General.MaxRecvMsgSize`/`MaxSendMsgSize`: how the gRPC
 //! listener treats connections. `General.Keepalive.ServerMinInterval` (the fastest a
 //! client may ping) is accepted but not enforced: the HTTP/2 server answers every ping.
+//! `General.Limits.MaxConnections` and `.MaxConcurrentStreams` are this orderer's
+//! additions: Fabric's orderer has no bound on either.
 
 /// How the gRPC listener treats connections: Fabric's `General.Keepalive` and v2's
 /// `General.MaxRecvMsgSize`/`MaxSendMsgSize`.
@@ -15,16 +17,25 @@ pub struct GrpcLimits {
     pub max_recv_bytes: usize,
     /// `General.MaxSendMsgSize`: the largest message sent, bytes.
     pub max_send_bytes: usize,
+    /// `General.Limits.MaxConnections`: client connections held at once.
+    pub max_connections: usize,
+    /// `General.Limits.MaxConcurrentStreams`: streams (Broadcast or Deliver) one
+    /// connection may have open at once (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`; a client
+    /// waits for a free one).
+    pub max_concurrent_streams: u32,
 }
 
 impl Default for GrpcLimits {
-    /// Fabric's defaults: ping after 2 h idle, 20 s to answer, 100 MiB messages.
+    /// Fabric's defaults: ping after 2 h idle, 20 s to answer, 100 MiB messages; and
+    /// 1,024 connections of at most 256 streams each.
     fn default() -> Self {
         Self {
             keepalive_interval: std::time::Duration::from_secs(7200),
             keepalive_timeout: std::time::Duration::from_secs(20),
             max_recv_bytes: crate::GRPC_MESSAGE_BYTES_MAX,
             max_send_bytes: crate::GRPC_MESSAGE_BYTES_MAX,
+            max_connections: 1024,
+            max_concurrent_streams: 256,
         }
     }
 }
@@ -35,6 +46,8 @@ pub const KEYS: &[&str] = &[
     "General.Keepalive.ServerTimeout",
     "General.MaxRecvMsgSize",
     "General.MaxSendMsgSize",
+    "General.Limits.MaxConnections",
+    "General.Limits.MaxConcurrentStreams",
 ];
 
 /// Sets one of [`KEYS`].
@@ -54,18 +67,29 @@ pub fn set(limits: &mut GrpcLimits, key: &str, value: &str) -> Result<(), String
             }
         }
         "General.MaxRecvMsgSize" | "General.MaxSendMsgSize" => {
-            let bytes = value
-                .parse::<usize>()
-                .ok()
-                .filter(|bytes| *bytes > 0)
-                .ok_or_else(|| "not a positive byte count".to_string())?;
+            let bytes = positive(value).map_err(|_| "not a positive byte count".to_string())?;
             if key.ends_with("MaxRecvMsgSize") {
                 limits.max_recv_bytes = bytes;
             } else {
                 limits.max_send_bytes = bytes;
             }
         }
+        "General.Limits.MaxConnections" => {
+            limits.max_connections = positive(value)?;
+        }
+        "General.Limits.MaxConcurrentStreams" => {
+            limits.max_concurrent_streams =
+                u32::try_from(positive(value)?).map_err(|_| "too large".to_string())?;
+        }
         _ => return Err("unknown key".into()),
     }
     Ok(())
+}
+
+fn positive(value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|count| *count > 0)
+        .ok_or_else(|| "not a positive count".to_string())
 }

@@ -25,6 +25,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.Keepalive.ServerTimeout",
     "General.MaxRecvMsgSize",
     "General.MaxSendMsgSize",
+    "General.Limits.MaxConnections",
+    "General.Limits.MaxConcurrentStreams",
     "Metrics.Provider",
     "General.TLS.Enabled",
     "General.TLS.PrivateKey",

@@ -460,3 +460,23 @@ pub fn write_text(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
 }
+
+/// The status of one envelope broadcast over a fresh connection (over TLS with `tls`), or
+/// the error that kept it from being answered.
+pub async fn order_one(
+    endpoint: &str,
+    tls: Option<&loadgen::client::ClientTls>,
+    data: &[u8],
+) -> Result<i32, String> {
+    let mut client = client::connect_with(endpoint, tls)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut stream = BroadcastStream::open(&mut client)
+        .await
+        .map_err(|e| e.to_string())?;
+    let response = stream
+        .submit(message(CHANNEL, data))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(response.status)
+}
