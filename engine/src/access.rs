@@ -81,6 +81,11 @@ struct KeySlot {
 }
 
 impl AccessControl {
+    /// Every org's TLS CA certificates (PEM), which mutual TLS trusts for clients.
+    pub fn tls_cas_pem(&self) -> impl Iterator<Item = &Bytes> {
+        self.msps.tls_cas_pem()
+    }
+
     /// Reads every org's MSP and every policy of a channel's root config group.
     pub fn from_config(root: &ConfigGroup) -> Result<Self, String> {
         let mut msps = Vec::new();

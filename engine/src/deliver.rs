@@ -20,6 +20,12 @@ pub struct SeekRequest {
     /// What the channel's Readers policy is checked on, or why it cannot be (an error
     /// answered only once the channel is known to exist, as in Fabric).
     pub signed: Result<SignedData, Rejection>,
+    /// `ChannelHeader.timestamp` in nanoseconds since the Unix epoch, if set: Deliver
+    /// refuses a request outside `General.Authentication.TimeWindow`.
+    pub timestamp_unix_ns: Option<i128>,
+    /// `ChannelHeader.tls_cert_hash`: under mutual TLS, the SHA-256 of the client's TLS
+    /// certificate, which must be the one the connection presented.
+    pub tls_cert_hash: bytes::Bytes,
 }
 
 /// Which blocks to send, resolved against the height at request time.
@@ -48,10 +54,15 @@ impl SeekRequest {
             .ok_or_else(|| Rejection::bad_request("payload has no header"))?;
         let channel_header = ChannelHeader::decode(header.channel_header.clone())
             .map_err(|e| bad("channel header", e))?;
+        let timestamp_unix_ns = channel_header
+            .timestamp
+            .map(|t| i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos));
         Ok(Self {
             channel_id: channel_header.channel_id,
             seek_info: payload.data,
             signed: envelope::signed_data(&envelope, &header),
+            timestamp_unix_ns,
+            tls_cert_hash: channel_header.tls_cert_hash,
         })
     }
 
@@ -116,6 +127,8 @@ mod tests {
             .encode_to_vec()
             .into(),
             signed: Err(Rejection::bad_request("unsigned")),
+            timestamp_unix_ns: None,
+            tls_cert_hash: bytes::Bytes::new(),
         }
     }
 

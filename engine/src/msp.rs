@@ -89,6 +89,9 @@ pub struct Msp {
     crls: Vec<Crl>,
     ou_identifiers: Vec<OuIdentifier>,
     node_ous: Option<Vec<(NodeRole, OuIdentifier)>>,
+    /// `tls_root_certs` and `tls_intermediate_certs` (PEM): under mutual TLS the orderer
+    /// trusts client certificates they issued, as Fabric's orderer does.
+    tls_cas_pem: Vec<bytes::Bytes>,
 }
 
 impl Msp {
@@ -121,6 +124,14 @@ impl Msp {
             ));
         }
         let intermediates = parse_all(&config.intermediate_certs, "intermediate cert")?;
+        parse_all(&config.tls_root_certs, "TLS root cert")?;
+        parse_all(&config.tls_intermediate_certs, "TLS intermediate cert")?;
+        let tls_cas_pem = config
+            .tls_root_certs
+            .iter()
+            .chain(&config.tls_intermediate_certs)
+            .cloned()
+            .collect();
         let admins = parse_all(&config.admins, "admin cert")?
             .into_iter()
             .map(|c| c.der)
@@ -133,6 +144,7 @@ impl Msp {
             crls: Vec::new(),
             ou_identifiers: Vec::new(),
             node_ous: None,
+            tls_cas_pem,
         };
         for pem in &config.revocation_list {
             let crl = Crl::parse(pem).map_err(|e| format!("{}: revocation list: {e}", msp.id))?;
@@ -342,6 +354,11 @@ impl MspManager {
     /// The MSP with `id`.
     pub fn get(&self, id: &str) -> Option<&Arc<Msp>> {
         self.msps.get(id)
+    }
+
+    /// Every org's TLS root and intermediate certificates (PEM).
+    pub fn tls_cas_pem(&self) -> impl Iterator<Item = &bytes::Bytes> {
+        self.msps.values().flat_map(|msp| msp.tls_cas_pem.iter())
     }
 
     /// Deserializes and validates a `SerializedIdentity`.

@@ -33,6 +33,19 @@ pub struct ClientTls {
     pub server_name: Option<String>,
 }
 
+impl ClientTls {
+    /// SHA-256 of the client certificate's DER (the first block of its PEM), when it has
+    /// one: what a Deliver request under mutual TLS carries as `tls_cert_hash`.
+    pub fn cert_hash(&self) -> Result<Option<[u8; 32]>, Error> {
+        use sha2::Digest as _;
+        let Some((cert_pem, _)) = &self.identity else {
+            return Ok(None);
+        };
+        let der = crate::msp::first_pem_der(cert_pem)?;
+        Ok(Some(sha2::Sha256::digest(&der).into()))
+    }
+}
+
 impl std::fmt::Debug for ClientTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientTls")

@@ -68,6 +68,12 @@ pub struct EnvelopeSpec<'a> {
 /// Builds an envelope as a Fabric client does: a fresh nonce, its tx id, the current
 /// time, and the signer's signature over the payload bytes.
 pub fn build(spec: &EnvelopeSpec<'_>) -> Result<Bytes, Error> {
+    build_bound(spec, &[])
+}
+
+/// [`build`], with `ChannelHeader.tls_cert_hash` set to `tls_cert_hash` (a Deliver
+/// request under mutual TLS names the client's TLS certificate, as Fabric's clients do).
+pub fn build_bound(spec: &EnvelopeSpec<'_>, tls_cert_hash: &[u8]) -> Result<Bytes, Error> {
     let creator: &[u8] = spec.signer.map_or(&[], |signer| signer.creator());
     let nonce = nonce();
     let now = SystemTime::now()
@@ -81,6 +87,7 @@ pub fn build(spec: &EnvelopeSpec<'_>) -> Result<Bytes, Error> {
         }),
         channel_id: spec.channel_id.to_string(),
         tx_id: tx_id(&nonce, creator),
+        tls_cert_hash: Bytes::copy_from_slice(tls_cert_hash),
         ..ChannelHeader::default()
     };
     let signature_header = SignatureHeader {
@@ -145,6 +152,18 @@ pub fn seek_signed(
     fail_if_not_ready: bool,
     signer: Option<&Signer>,
 ) -> Result<Bytes, Error> {
+    seek_bound(channel_id, (start, stop), fail_if_not_ready, signer, None)
+}
+
+/// [`seek_signed`] over the blocks `range`, bound to the client's TLS certificate when
+/// `tls` has one (Fabric's Deliver under mutual TLS requires it).
+pub fn seek_bound(
+    channel_id: &str,
+    (start, stop): (Seek, Seek),
+    fail_if_not_ready: bool,
+    signer: Option<&Signer>,
+    tls: Option<&crate::client::ClientTls>,
+) -> Result<Bytes, Error> {
     let behavior = if fail_if_not_ready {
         SeekBehavior::FailIfNotReady
     } else {
@@ -156,10 +175,15 @@ pub fn seek_signed(
         behavior: behavior as i32,
         ..SeekInfo::default()
     };
-    build(&EnvelopeSpec {
+    let spec = EnvelopeSpec {
         channel_id,
         header_type: HeaderType::DeliverSeekInfo,
         signer,
         data: info.encode_to_vec().into(),
-    })
+    };
+    let hash = tls
+        .map(crate::client::ClientTls::cert_hash)
+        .transpose()?
+        .flatten();
+    build_bound(&spec, hash.as_ref().map_or(&[], |hash| hash.as_slice()))
 }

@@ -89,6 +89,15 @@ fn first_file(dir: &Path) -> Result<PathBuf, Error> {
         .ok_or_else(|| Error::Msp(format!("{} holds no file", dir.display())))
 }
 
+/// The DER bytes of the first block of a PEM file (a certificate chain's leaf).
+pub fn first_pem_der(pem: &[u8]) -> Result<Vec<u8>, Error> {
+    let text = std::str::from_utf8(pem).map_err(|_| Error::Msp("PEM is not text".into()))?;
+    let end = text
+        .find("-----END")
+        .ok_or_else(|| Error::Msp("no PEM block".into()))?;
+    pem_body(&text.as_bytes()[..end])
+}
+
 /// The DER bytes inside a PEM block.
 fn pem_body(pem: &[u8]) -> Result<Vec<u8>, Error> {
     let text = std::str::from_utf8(pem).map_err(|_| Error::Msp("PEM is not text".into()))?;

@@ -108,12 +108,17 @@ pub async fn run(workload: Workload) -> Result<Report, Error> {
     for (channel, channel_id) in workload.channels.iter().enumerate() {
         let mut client = client::connect_with(&workload.endpoint, workload.tls.as_ref()).await?;
         let signer = workload.signer.as_deref();
-        let height = newest_block(&mut client, channel_id, signer).await?;
+        let height = newest_block(&mut client, channel_id, signer, workload.tls.as_ref()).await?;
         for _ in 0..workload.deliver_clients_per_channel {
             let stream = DeliverStream::open(&mut client).await?;
             let seek = Seek::At(height + 1);
-            let request =
-                envelope::seek_signed(channel_id, seek, Seek::At(u64::MAX), false, signer)?;
+            let request = envelope::seek_bound(
+                channel_id,
+                (seek, Seek::At(u64::MAX)),
+                false,
+                signer,
+                workload.tls.as_ref(),
+            )?;
             stream.request(request).await?;
             deliver_streams.push((channel, stream));
         }
@@ -161,9 +166,10 @@ async fn newest_block(
     client: &mut client::Client,
     channel: &str,
     signer: Option<&crate::msp::Signer>,
+    tls: Option<&client::ClientTls>,
 ) -> Result<u64, Error> {
     let mut stream = DeliverStream::open(client).await?;
-    let seek = envelope::seek_signed(channel, Seek::Newest, Seek::Newest, true, signer)?;
+    let seek = envelope::seek_bound(channel, (Seek::Newest, Seek::Newest), true, signer, tls)?;
     let (blocks, status) = stream.fetch(seek).await?;
     let block = blocks.first().ok_or(Error::Refused(format!(
         "newest block of {channel}: {status:?}"

@@ -49,6 +49,16 @@ fn boolean(value: &str) -> Result<bool, String> {
     }
 }
 
+/// A duration key's value in Go's syntax (`20s`, `15m`), which must be positive.
+fn positive_duration(value: &str) -> Result<std::time::Duration, String> {
+    value
+        .parse::<engine::config::GoDuration>()
+        .map(|d| d.0)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{value:?} is not a positive duration such as \"20s\""))
+}
+
 /// Fabric's default ledger location.
 const FILE_LEDGER_LOCATION_DEFAULT: &str = "/var/hyperledger/production/orderer";
 /// Fabric's default listen address and port.
@@ -81,6 +91,9 @@ pub struct General {
     /// once the block holding the envelope is on disk. The default, `enqueue`, answers
     /// when the chain takes it, as Fabric's orderer does.
     pub durable_acks: bool,
+    /// `General.Authentication.TimeWindow`: how far a Deliver request's timestamp may be
+    /// from the orderer's clock.
+    pub time_window: std::time::Duration,
 }
 
 /// How the first channel is made.
@@ -138,6 +151,7 @@ impl Default for Config {
                 tls: TlsConfig::default(),
                 grpc: GrpcLimits::default(),
                 durable_acks: false,
+                time_window: crate::service::TIME_WINDOW_DEFAULT,
             },
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
@@ -328,6 +342,9 @@ impl Config {
             }
             key if key.starts_with("Kafka.") => kafka::set(&mut self.kafka, key, value)?,
             key if grpc::KEYS.contains(&key) => grpc::set(&mut self.general.grpc, key, value)?,
+            "General.Authentication.TimeWindow" => {
+                self.general.time_window = positive_duration(value)?;
+            }
             "General.AckMode" => {
                 self.general.durable_acks = match value.to_ascii_lowercase().as_str() {
                     "durable" => true,

@@ -54,6 +54,8 @@ pub struct ServeOptions {
     pub metrics: Arc<metrics::Metrics>,
     /// Keepalive and message sizes of the listener.
     pub grpc: config::GrpcLimits,
+    /// `General.Authentication.TimeWindow` for Deliver requests.
+    pub time_window: std::time::Duration,
 }
 
 impl Default for ServeOptions {
@@ -65,6 +67,7 @@ impl Default for ServeOptions {
             tls: None,
             metrics: Arc::default(),
             grpc: config::GrpcLimits::default(),
+            time_window: service::TIME_WINDOW_DEFAULT,
         }
     }
 }
@@ -86,6 +89,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
     let options = ServeOptions {
         tls: config.general.tls.load(config::TlsSection::General)?,
         grpc: config.general.grpc,
+        time_window: config.general.time_window,
         ..ServeOptions::default()
     };
     let registrar = Arc::new(open_registrar(&config, &options.metrics).await?);
@@ -169,6 +173,7 @@ pub async fn serve_with(
         options.tls = config.general.tls.load(config::TlsSection::General)?;
     }
     options.grpc = config.general.grpc;
+    options.time_window = config.general.time_window;
     let registrar = open_registrar(&config, &options.metrics).await?;
     serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
@@ -196,7 +201,17 @@ pub async fn serve_registrar(
         action: "read listen address".into(),
         source,
     })?;
-    let tls = options.tls.as_ref().map(tls_config);
+    let tls = match &options.tls {
+        Some(tls) => Some(tls_config(&with_channel_tls_cas(tls, &registrar)?)),
+        None => None,
+    };
+    let deliver_rules = service::DeliverRules {
+        time_window: options.time_window,
+        mutual_tls: options
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls.client_auth_required),
+    };
     info!(%address, tls = tls.is_some(), "orderer listening on {address}");
     let (stop, stopping) = watch::channel(false);
     let service = service::AtomicBroadcastService::new(
@@ -204,7 +219,8 @@ pub async fn serve_registrar(
         checks,
         stopping,
         Arc::clone(&options.metrics),
-    );
+    )
+    .with_deliver_rules(deliver_rules);
     let server = AtomicBroadcastServer::new(service)
         .max_decoding_message_size(options.grpc.max_recv_bytes)
         .max_encoding_message_size(options.grpc.max_send_bytes);
@@ -231,6 +247,32 @@ pub async fn serve_registrar(
         .await
         .map_err(|error| Error::Config(format!("shutdown failed: {error}")))?;
     result.map_err(Error::from)
+}
+
+/// Under mutual TLS, `tls` with the TLS CAs of every channel's MSPs added to the client
+/// roots, as Fabric's orderer trusts its channels' members; an error when no root is left.
+fn with_channel_tls_cas(
+    tls: &config::ServerTls,
+    registrar: &Registrar,
+) -> Result<config::ServerTls, Error> {
+    let mut tls = tls.clone();
+    if !tls.client_auth_required {
+        return Ok(tls);
+    }
+    let mut roots = tls.client_roots_pem.take().unwrap_or_default();
+    for chain in registrar.chains() {
+        for pem in chain.config().access.tls_cas_pem() {
+            roots.extend_from_slice(pem);
+            roots.push(b'\n');
+        }
+    }
+    if !String::from_utf8_lossy(&roots).contains("-----BEGIN") {
+        return Err(Error::Config(
+            "General.TLS.ClientAuthRequired is true but no client root is known: General.TLS.ClientRootCAs names no file and no channel MSP has a TLS CA".into(),
+        ));
+    }
+    tls.client_roots_pem = Some(roots);
+    Ok(tls)
 }
 
 /// The listener's TLS: the server's identity and, for mutual TLS, the roots a client's

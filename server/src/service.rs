@@ -1,10 +1,12 @@
 //! The `orderer.AtomicBroadcast` gRPC service, over the raw codec of
 //! [`orderer_proto::raw`]: envelopes arrive as bytes, blocks leave as stored bytes.
 
+mod binding;
 mod broadcast;
 mod checks;
 mod deliver;
 
+pub use binding::{DeliverRules, TIME_WINDOW_DEFAULT};
 pub use checks::{Checks, Clock, system_clock};
 
 use std::pin::Pin;
@@ -34,6 +36,8 @@ pub struct AtomicBroadcastService {
     pub(crate) stopping: watch::Receiver<bool>,
     /// What the operations endpoint's `/metrics` shows.
     pub(crate) metrics: Arc<Metrics>,
+    /// How Deliver requests' channel headers are checked.
+    pub(crate) deliver_rules: DeliverRules,
 }
 
 impl AtomicBroadcastService {
@@ -49,7 +53,15 @@ impl AtomicBroadcastService {
             checks,
             stopping,
             metrics,
+            deliver_rules: DeliverRules::default(),
         }
+    }
+
+    /// This service, checking Deliver requests by `rules`.
+    #[must_use]
+    pub fn with_deliver_rules(mut self, rules: DeliverRules) -> Self {
+        self.deliver_rules = rules;
+        self
     }
 }
 
@@ -75,7 +87,11 @@ impl AtomicBroadcast for AtomicBroadcastService {
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::DeliverStream>, Status> {
         let (responses, receiver) = mpsc::channel(RESPONSES_IN_FLIGHT_MAX);
-        let handler = deliver::Handler::new(self.clone());
+        // The certificate the client's TLS connection presented (mutual TLS).
+        let client_cert_hash = request
+            .peer_certs()
+            .and_then(|certs| certs.first().map(|cert| binding::cert_hash(cert)));
+        let handler = deliver::Handler::new(self.clone(), client_cert_hash);
         tokio::spawn(handler.run(request.into_inner(), responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }

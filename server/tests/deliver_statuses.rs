@@ -1,5 +1,6 @@
 //! Deliver answers each seek request with the blocks asked for and Fabric's status, and
-//! the stream takes further requests afterwards: on solo and on Kafka.
+//! the stream takes further requests afterwards: on solo and on Kafka. A request whose
+//! timestamp is outside `General.Authentication.TimeWindow` is BAD_REQUEST.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -171,3 +172,27 @@ generic!(
     block_until_ready_waits_for_the_block_to_be_cut,
     header_with_sig_sends_blocks_without_data_but_config_blocks_whole,
 );
+
+/// Fabric's Deliver refuses a request whose channel header timestamp is further from its
+/// clock than `General.Authentication.TimeWindow` (a replayed or stale request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_older_than_the_time_window_is_bad_request() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = support::process::spawn_orderer_with(
+        ledger.path(),
+        &genesis(),
+        &[("ORDERER_GENERAL_AUTHENTICATION_TIMEWINDOW", "2s".into())],
+    );
+    let mut client = loadgen::client::connect(&orderer.endpoint).await.unwrap();
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let stale = seek(CHANNEL, Seek::Oldest, Seek::At(0), true);
+    let fresh = seek(CHANNEL, Seek::Oldest, Seek::At(0), true);
+    assert_eq!(deliver.fetch(fresh).await.unwrap().1, Status::Success);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (blocks, status) = deliver.fetch(stale).await.unwrap();
+    assert_eq!((blocks.len(), status), (0, Status::BadRequest));
+    orderer.wait_for_log("apart from current server time");
+    // The stream stays up: a new request is served.
+    let again = seek(CHANNEL, Seek::Oldest, Seek::At(0), true);
+    assert_eq!(deliver.fetch(again).await.unwrap().1, Status::Success);
+}

@@ -54,12 +54,7 @@ pub const KEYS: &[&str] = &[
 pub fn set(limits: &mut GrpcLimits, key: &str, value: &str) -> Result<(), String> {
     match key {
         "General.Keepalive.ServerInterval" | "General.Keepalive.ServerTimeout" => {
-            let duration = value
-                .parse::<engine::config::GoDuration>()
-                .map(|d| d.0)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| format!("{value:?} is not a positive duration such as \"20s\""))?;
+            let duration = super::positive_duration(value)?;
             if key.ends_with("ServerInterval") {
                 limits.keepalive_interval = duration;
             } else {

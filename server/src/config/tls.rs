@@ -141,7 +141,11 @@ impl TlsConfig {
         let certificate = required("Certificate", &self.certificate)?;
         let private_key = required("PrivateKey", &self.private_key)?;
         read_all(&key("RootCAs"), &self.root_cas)?;
-        if self.client_auth_required && self.client_root_cas.is_empty() {
+        // The gRPC listener also trusts the channel MSPs' TLS CAs (added when it starts).
+        if self.client_auth_required
+            && self.client_root_cas.is_empty()
+            && section == Section::Operations
+        {
             return Err(Error::Config(format!(
                 "{} is true but {} names no file",
                 key("ClientAuthRequired"),
@@ -209,8 +213,10 @@ mod tests {
                 .is_none()
         );
         set(&mut tls, "General.TLS.ClientAuthRequired", "true").unwrap();
-        let error = tls.load(Section::General).unwrap_err().to_string();
-        assert!(error.contains("General.TLS.ClientRootCAs"), "{error}");
+        // Channel MSPs may name the client roots (checked when the listener starts).
+        assert!(tls.load(Section::General).is_ok());
+        let error = tls.load(Section::Operations).unwrap_err().to_string();
+        assert!(error.contains("Operations.TLS.ClientRootCAs"), "{error}");
         set(&mut tls, "General.TLS.ClientRootCAs", &format!("[{at}]")).unwrap();
         let loaded = tls.load(Section::General).unwrap().unwrap();
         assert!(loaded.client_roots_pem.is_some() && loaded.client_auth_required);

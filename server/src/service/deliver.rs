@@ -17,6 +17,8 @@ type Responses = mpsc::Sender<Result<DeliverFrame, Status>>;
 pub(super) struct Handler {
     /// The service state: registrar, checks, the stop signal, metrics.
     service: AtomicBroadcastService,
+    /// SHA-256 of the TLS certificate the client's connection presented, if any.
+    client_cert_hash: Option<[u8; 32]>,
 }
 
 /// Fabric's `filtered` label: this orderer's Deliver sends whole blocks.
@@ -31,8 +33,11 @@ enum Outcome {
 }
 
 impl Handler {
-    pub fn new(service: AtomicBroadcastService) -> Self {
-        Self { service }
+    pub fn new(service: AtomicBroadcastService, client_cert_hash: Option<[u8; 32]>) -> Self {
+        Self {
+            service,
+            client_cert_hash,
+        }
     }
 
     pub async fn run(mut self, inbound: Streaming<RawEnvelope>, responses: Responses) {
@@ -96,6 +101,15 @@ impl Handler {
     }
 
     async fn serve_request(&mut self, request: SeekRequest, responses: &Responses) -> Outcome {
+        // Fabric checks the channel header before it looks the channel up.
+        if let Err(why) = self.service.deliver_rules.check(
+            &request,
+            std::time::SystemTime::now(),
+            self.client_cert_hash.as_ref(),
+        ) {
+            warn!(channel = %request.channel_id, %why, "deliver request refused");
+            return refused(Rejection::bad_request(why));
+        }
         let Some(chain) = self.service.registrar.chain(&request.channel_id).cloned() else {
             return refused(Rejection::not_found(format!(
                 "channel {} does not exist",
