@@ -43,6 +43,14 @@ FAULT_DETAIL = {
                               f"unavailable {f['unavailable_after_fill_ms']} ms after the fill, "
                               f"resumed {f['resumed_after_free_ms']} ms after the free, "
                               f"{f['blocks_served_while_full']} blocks served while full",
+    "disk_full_under_load": lambda p, f: f"{p['filesystem']} of {p['size_bytes'] >> 20} MiB filled under "
+                                         f"{p['broadcast_streams']} streams of {p['in_flight']} in flight; "
+                                         f"{f['refused_unavailable_tx']} refused with 503 while full, "
+                                         f"{f['restarts_verified']} restart verified",
+    "broker_pause_under_load": lambda p, f: f"broker stopped {f['paused_ms']} ms under {p['broadcast_streams']} "
+                                            f"streams of {p['in_flight']} in flight; "
+                                            f"{f['refused_while_paused_tx']} refused with 503, "
+                                            f"{f['refused_but_ordered_after_resume_tx']} of them ordered after",
     "broker_pause": lambda p, f: f"broker stopped {f['paused_ms']} ms; "
                                  f"{f['refused_while_paused_tx']} refused with 503, "
                                  f"{f['refused_but_ordered_after_resume_tx']} of them ordered after",

@@ -1,15 +1,18 @@
 //! A full disk under a real `orderer` process: the ledger lives on a small tmpfs that
 //! the test fills. Ordering stops with SERVICE_UNAVAILABLE and a clear log line, Deliver
 //! keeps serving, nothing accepted is lost, no record is left corrupt, and ordering
-//! resumes by itself once space returns. (Mounting needs root, as on the machines this
-//! project's CI runs on.)
+//! resumes by itself once space returns: envelope by envelope, and under the load of
+//! several streams. (Mounting needs root, as on the machines this project's CI runs on.)
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -138,6 +141,81 @@ async fn a_full_disk_stops_ordering_loses_nothing_and_ordering_resumes_when_spac
             "blocks_served_while_full": served.len(),
             "resumed_after_free_ms": resumed_after.as_millis(),
             "restarts_verified": 1,
+        }),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_filling_under_load_loses_nothing_acknowledged() {
+    const STREAMS: u32 = 4;
+    let disk = Tmpfs::mount(32 << 20);
+    let genesis_dir = tempfile::tempdir().unwrap();
+    let genesis_block = small_batch_genesis(genesis_dir.path(), 50, Duration::from_millis(50));
+    let ledger = disk.path().join("ledger");
+    let orderer = spawn_orderer_with(&ledger, &genesis_block, &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let loaders: Vec<_> = (0..STREAMS)
+        .map(|tag| {
+            let endpoint = orderer.endpoint.clone();
+            tokio::spawn(load_until(
+                endpoint,
+                CHANNEL.to_string(),
+                tag,
+                Arc::clone(&stop),
+            ))
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let filler = tokio::task::spawn_blocking({
+        let dir = disk.path().to_path_buf();
+        move || fill(&dir)
+    })
+    .await
+    .unwrap();
+    orderer.wait_for_log("cannot write the ledger (disk full or failing)");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    std::fs::remove_file(filler).unwrap();
+    orderer.wait_for_log("ordering resumes");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    let mut unavailable = 0;
+    for loader in loaders {
+        let loaded = loader.await.unwrap();
+        acked.extend(loaded.acked);
+        unavailable += loaded.unavailable;
+    }
+    assert!(unavailable > 0, "the full disk refused nothing");
+    assert!(acked.len() >= 1000, "only {} acknowledged", acked.len());
+
+    let counts = |blocks: &[orderer_proto::common::Block]| {
+        assert_chain_valid(blocks);
+        let mut counts: HashMap<Bytes, usize> = HashMap::new();
+        for block in blocks.iter().skip(1) {
+            for envelope in &block.data.as_ref().unwrap().data {
+                *counts.entry(envelope.clone()).or_default() += 1;
+            }
+        }
+        assert!(counts.values().all(|n| *n == 1), "an envelope twice");
+        counts
+    };
+    let (blocks, _) = ordered(&orderer.endpoint, CHANNEL, acked.len()).await;
+    let stored = counts(&blocks);
+    let missing = acked.iter().filter(|e| !stored.contains_key(*e)).count();
+    assert_eq!(missing, 0, "acknowledged envelopes missing");
+    drop(orderer);
+    let restarted = spawn_orderer_with(&ledger, &genesis_block, &[]);
+    let (blocks, _) = ordered(&restarted.endpoint, CHANNEL, acked.len()).await;
+    let after_restart = counts(&blocks);
+    assert!(acked.iter().all(|e| after_restart.contains_key(e)));
+    report_fault(
+        "disk_full_under_load",
+        serde_json::json!({ "filesystem": "tmpfs", "size_bytes": 32 << 20, "broadcast_streams": STREAMS,
+            "in_flight": 50, "max_message_count": 50, "batch_timeout_ms": 50 }),
+        serde_json::json!({
+            "acked_tx": acked.len(), "missing_tx": 0, "duplicate_tx": 0,
+            "refused_unavailable_tx": unavailable, "restarts_verified": 1,
         }),
     );
 }

@@ -400,6 +400,18 @@ pub fn workload(
     }
 }
 
+/// 50 distinct envelopes for `channel`, tagged `tag` and `round`.
+fn tagged_batch(channel: &str, tag: u32, round: u32) -> Vec<Bytes> {
+    (0..50u32)
+        .map(|i| {
+            message(
+                channel,
+                &[tag.to_le_bytes(), round.to_le_bytes(), i.to_le_bytes()].concat(),
+            )
+        })
+        .collect()
+}
+
 /// Broadcasts distinct envelopes (tagged `tag`), 50 in flight, until the stream ends;
 /// returns the ones answered SUCCESS.
 pub async fn load_until_closed(endpoint: String, channel: String, tag: u32) -> Vec<Bytes> {
@@ -411,14 +423,7 @@ pub async fn load_until_closed(endpoint: String, channel: String, tag: u32) -> V
         return acked;
     };
     for round in 0u32.. {
-        let batch: Vec<Bytes> = (0..50u32)
-            .map(|i| {
-                message(
-                    &channel,
-                    &[tag.to_le_bytes(), round.to_le_bytes(), i.to_le_bytes()].concat(),
-                )
-            })
-            .collect();
+        let batch = tagged_batch(&channel, tag, round);
         for envelope in &batch {
             if stream.send(envelope.clone()).await.is_err() {
                 return acked;
@@ -479,4 +484,53 @@ pub async fn order_one(
         .await
         .map_err(|e| e.to_string())?;
     Ok(response.status)
+}
+
+/// What one loader saw: the envelopes answered SUCCESS, and how many were answered
+/// SERVICE_UNAVAILABLE.
+#[derive(Default)]
+pub struct Loaded {
+    pub acked: Vec<Bytes>,
+    pub unavailable: usize,
+}
+
+/// Broadcasts distinct envelopes (tagged `tag`) to `channel`, 50 in flight, until `stop`
+/// is set; every answer must be SUCCESS or SERVICE_UNAVAILABLE.
+pub async fn load_until(
+    endpoint: String,
+    channel: String,
+    tag: u32,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut client = client::connect(&endpoint).await.unwrap();
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    for round in 0u32.. {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+        let batch = tagged_batch(&channel, tag, round);
+        for envelope in &batch {
+            stream.send(envelope.clone()).await.unwrap();
+        }
+        for envelope in batch {
+            let answer = stream.recv().await.unwrap();
+            if answer.status == Status::Success as i32 {
+                loaded.acked.push(envelope);
+            } else {
+                assert_eq!(
+                    answer.status,
+                    Status::ServiceUnavailable as i32,
+                    "{}",
+                    answer.info
+                );
+                loaded.unavailable += 1;
+            }
+        }
+        if loaded.unavailable > 0 {
+            // Refused while the disk is full: do not spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    loaded
 }
