@@ -9,7 +9,7 @@
 //! The batch timer is the caller's: it runs while [`BlockCutter::has_pending`] is true.
 //! Each cut of a started batch tells the cutter's [`FillObserver`] how long the batch took
 //! to fill (Fabric's `blockcutter_block_fill_duration`; a message cut alone for its size
-//! is not observed, as in Fabric).
+//! took no time to fill, as Fabric records it).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +84,9 @@ impl BlockCutter {
                 batches.push(self.cut());
             }
             batches.push(vec![message.envelope]);
+            if let Some((channel_id, observer)) = &self.observer {
+                observer.block_filled(channel_id, Duration::ZERO);
+            }
             return batches;
         }
         if self.pending_bytes + size_bytes > preferred_max_bytes {
@@ -204,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn every_cut_of_a_started_batch_is_observed_and_nothing_else() {
+    fn every_batch_cut_is_observed_an_oversized_one_as_taking_no_time() {
         let fills = Arc::new(Fills::default());
         let size = BatchSize {
             max_message_count: 2,
@@ -212,7 +215,7 @@ mod tests {
             preferred_max_bytes: 100,
         };
         let mut cutter = BlockCutter::new(size).observed("ch", Arc::clone(&fills) as _);
-        // Alone for its size with nothing pending: a batch, but no batch was filling.
+        // Alone for its size: a batch that took no time to fill (Fabric observes 0).
         assert_eq!(cutter.ordered(message(500, 0)).len(), 1);
         assert!(cutter.ordered(message(10, 1)).is_empty());
         std::thread::sleep(Duration::from_millis(20));
@@ -221,9 +224,10 @@ mod tests {
         assert_eq!(cutter.cut().len(), 1); // the timer's cut
         assert!(cutter.cut().is_empty()); // nothing pending: nothing observed
         let fills = fills.0.lock().unwrap();
-        assert_eq!(fills.len(), 2, "{fills:?}");
+        assert_eq!(fills.len(), 3, "{fills:?}");
         assert!(fills.iter().all(|(channel, _)| channel == "ch"));
-        assert!(fills[0].1 >= Duration::from_millis(20), "{fills:?}");
+        assert_eq!(fills[0].1, Duration::ZERO);
+        assert!(fills[1].1 >= Duration::from_millis(20), "{fills:?}");
     }
 
     proptest! {

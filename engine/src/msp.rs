@@ -124,8 +124,14 @@ impl Msp {
             ));
         }
         let intermediates = parse_all(&config.intermediate_certs, "intermediate cert")?;
-        parse_all(&config.tls_root_certs, "TLS root cert")?;
-        parse_all(&config.tls_intermediate_certs, "TLS intermediate cert")?;
+        for (list, what) in [
+            (&config.tls_root_certs, "TLS root cert"),
+            (&config.tls_intermediate_certs, "TLS intermediate cert"),
+        ] {
+            for pem in list {
+                cert::check_tls_ca_pem(pem).map_err(|e| format!("{}: {what}: {e}", config.name))?;
+            }
+        }
         let tls_cas_pem = config
             .tls_root_certs
             .iter()

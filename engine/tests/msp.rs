@@ -178,3 +178,19 @@ fn ou_identifiers_restrict_members_and_ou_principals_match() {
     assert!(!cop.satisfies(&principal("COP", &[0; 32])));
     assert!(!cop.satisfies(&principal("other", &cop.chain_id)));
 }
+
+/// TLS CAs are only the TLS stack's business: an RSA one (common with corporate PKIs) is
+/// accepted, as Fabric's MSP accepts any X.509 CA there.
+#[test]
+fn tls_cas_of_any_key_type_are_accepted_and_kept() {
+    let root = TestCa::root("root");
+    let mut config = msp_config("Org1", &root);
+    let rsa = include_bytes!("data/rsa-tls-ca.pem");
+    config.tls_root_certs = vec![Bytes::from_static(rsa)];
+    let msp = Msp::from_fabric_config(&config).unwrap();
+    let manager = engine::msp::MspManager::new([msp]);
+    assert_eq!(manager.tls_cas_pem().count(), 1);
+    config.tls_root_certs = vec![Bytes::from_static(b"not a certificate")];
+    let error = Msp::from_fabric_config(&config).unwrap_err();
+    assert!(error.contains("TLS root cert"), "{error}");
+}

@@ -92,10 +92,13 @@ fn first_file(dir: &Path) -> Result<PathBuf, Error> {
 /// The DER bytes of the first block of a PEM file (a certificate chain's leaf).
 pub fn first_pem_der(pem: &[u8]) -> Result<Vec<u8>, Error> {
     let text = std::str::from_utf8(pem).map_err(|_| Error::Msp("PEM is not text".into()))?;
-    let end = text
-        .find("-----END")
-        .ok_or_else(|| Error::Msp("no PEM block".into()))?;
-    pem_body(&text.as_bytes()[..end])
+    let (Some(begin), Some(end)) = (text.find("-----BEGIN"), text.find("-----END")) else {
+        return Err(Error::Msp("no PEM block".into()));
+    };
+    if end < begin {
+        return Err(Error::Msp("a PEM block ends before it begins".into()));
+    }
+    pem_body(&text.as_bytes()[begin..end])
 }
 
 /// The DER bytes inside a PEM block.

@@ -1,8 +1,15 @@
 //! `General.Limits.MaxConnections`: the gRPC listener holds at most this many client
-//! connections. One more is accepted and closed at once, so its client sees the
-//! connection end instead of waiting in the kernel's backlog, with a warning at most once
-//! a second. Each connection holds a permit until the server drops it.
+//! connections (0, the default, sets no limit, as Fabric's orderer). One more is accepted
+//! and closed at once, so its client sees the connection end instead of waiting in the
+//! kernel's backlog, with a warning at most once a second. Each connection holds a
+//! permit until the server drops it.
+//!
+//! Every connection must send its first [`SETUP_BYTES`] (the HTTP/2 preface, or a TLS
+//! hello) within [`SETUP_TIMEOUT`] or be closed, so sockets that connect and stay silent
+//! cannot hold the permits (or file descriptors) for long; the TLS handshake has the same
+//! deadline.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,11 +22,20 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::transport::server::{Connected, TcpConnectInfo};
 use tracing::warn;
 
+/// How long a new connection has to send its first [`SETUP_BYTES`] (and to finish its TLS
+/// handshake).
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The length of the HTTP/2 client preface; a TLS ClientHello is longer.
+pub const SETUP_BYTES: usize = 24;
+
 /// A connection that counts against the limit while it lives.
 #[derive(Debug)]
 pub struct Counted {
     io: TcpStream,
     _permit: OwnedSemaphorePermit,
+    /// Running until the first [`SETUP_BYTES`] have arrived.
+    setup: Option<Pin<Box<tokio::time::Sleep>>>,
+    setup_bytes: usize,
 }
 
 impl Connected for Counted {
@@ -35,7 +51,24 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let this = &mut *self;
+        if let Some(deadline) = this.setup.as_mut()
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no HTTP/2 preface or TLS hello within the setup timeout",
+            )));
+        }
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        if this.setup.is_some() && matches!(polled, Poll::Ready(Ok(()))) {
+            this.setup_bytes += buf.filled().len() - before;
+            if this.setup_bytes >= SETUP_BYTES {
+                this.setup = None;
+            }
+        }
+        polled
     }
 }
 
@@ -86,6 +119,8 @@ impl Accepting {
                     return Ok(Counted {
                         io,
                         _permit: permit,
+                        setup: Some(Box::pin(tokio::time::sleep(SETUP_TIMEOUT))),
+                        setup_bytes: 0,
                     });
                 }
                 Err(_) => {
@@ -104,11 +139,16 @@ impl Accepting {
     }
 }
 
-/// The connections of `listener`, at most `max` at once.
+/// The connections of `listener`, at most `max` at once (0: no limit).
 pub fn limited(listener: TcpListener, max: usize) -> impl Stream<Item = std::io::Result<Counted>> {
+    let permits = if max == 0 {
+        Semaphore::MAX_PERMITS
+    } else {
+        max
+    };
     let accepting = Accepting {
         listener,
-        permits: Arc::new(Semaphore::new(max)),
+        permits: Arc::new(Semaphore::new(permits)),
         max,
         warned: None,
     };

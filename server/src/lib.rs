@@ -93,6 +93,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         ..ServeOptions::default()
     };
     let registrar = Arc::new(open_registrar(&config, &options.metrics).await?);
+    let options = ServeOptions {
+        tls: with_channel_tls_cas(options.tls, &registrar)?,
+        ..options
+    };
     let operations = match &config.operations.listen_address {
         Some(address) => Some(
             start_operations(
@@ -175,6 +179,7 @@ pub async fn serve_with(
     options.grpc = config.general.grpc;
     options.time_window = config.general.time_window;
     let registrar = open_registrar(&config, &options.metrics).await?;
+    options.tls = with_channel_tls_cas(options.tls, &registrar)?;
     serve_registrar(Arc::new(registrar), listener, shutdown, options).await
 }
 
@@ -201,10 +206,7 @@ pub async fn serve_registrar(
         action: "read listen address".into(),
         source,
     })?;
-    let tls = match &options.tls {
-        Some(tls) => Some(tls_config(&with_channel_tls_cas(tls, &registrar)?)),
-        None => None,
-    };
+    let tls = options.tls.as_ref().map(tls_config);
     let deliver_rules = service::DeliverRules {
         time_window: options.time_window,
         mutual_tls: options
@@ -252,12 +254,14 @@ pub async fn serve_registrar(
 /// Under mutual TLS, `tls` with the TLS CAs of every channel's MSPs added to the client
 /// roots, as Fabric's orderer trusts its channels' members; an error when no root is left.
 fn with_channel_tls_cas(
-    tls: &config::ServerTls,
+    tls: Option<config::ServerTls>,
     registrar: &Registrar,
-) -> Result<config::ServerTls, Error> {
-    let mut tls = tls.clone();
+) -> Result<Option<config::ServerTls>, Error> {
+    let Some(mut tls) = tls else {
+        return Ok(None);
+    };
     if !tls.client_auth_required {
-        return Ok(tls);
+        return Ok(Some(tls));
     }
     let mut roots = tls.client_roots_pem.take().unwrap_or_default();
     for chain in registrar.chains() {
@@ -272,7 +276,7 @@ fn with_channel_tls_cas(
         ));
     }
     tls.client_roots_pem = Some(roots);
-    Ok(tls)
+    Ok(Some(tls))
 }
 
 /// The listener's TLS: the server's identity and, for mutual TLS, the roots a client's
@@ -280,7 +284,9 @@ fn with_channel_tls_cas(
 fn tls_config(tls: &config::ServerTls) -> tonic::transport::ServerTlsConfig {
     use tonic::transport::{Certificate, Identity, ServerTlsConfig};
     let identity = Identity::from_pem(&tls.certificate_pem, &tls.private_key_pem);
-    let config = ServerTlsConfig::new().identity(identity);
+    let config = ServerTlsConfig::new()
+        .identity(identity)
+        .timeout(connections::SETUP_TIMEOUT);
     match &tls.client_roots_pem {
         Some(roots) if tls.client_auth_required => config
             .client_ca_root(Certificate::from_pem(roots))

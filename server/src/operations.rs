@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use engine::config::Consensus;
 use engine::registrar::Registrar;
 use serde::{Deserialize, Serialize};
@@ -193,18 +193,23 @@ async fn require_cert(
 /// The endpoint's routes; with `secure`, `/metrics` and `/logspec` require a verified
 /// client certificate (served over [`tls::TlsListener`], which tells who presented one).
 pub fn router(ops: Operations, secure: bool) -> Router {
-    let mut guarded = Router::new().route("/logspec", get(logspec_get).put(logspec_put));
-    if ops.prometheus {
-        guarded = guarded.route("/metrics", get(metrics));
-    }
-    if secure {
-        guarded = guarded.route_layer(middleware::from_fn(require_cert));
-    }
-    Router::new()
+    // Each guarded path's every method needs the certificate, as Fabric's RequireCert
+    // wraps the whole handler: a wrong method is 401, not 405; other paths stay 404.
+    let guard = |route: MethodRouter<Arc<Operations>>| {
+        if secure {
+            route.layer(middleware::from_fn(require_cert))
+        } else {
+            route
+        }
+    };
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/version", get(version))
-        .merge(guarded)
-        .with_state(Arc::new(ops))
+        .route("/logspec", guard(get(logspec_get).put(logspec_put)));
+    if ops.prometheus {
+        router = router.route("/metrics", guard(get(metrics)));
+    }
+    router.with_state(Arc::new(ops))
 }
 
 /// Serves the endpoint on `listener` until `shutdown` resolves: HTTPS as `tls` says, or

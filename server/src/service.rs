@@ -91,7 +91,7 @@ impl AtomicBroadcast for AtomicBroadcastService {
         let client_cert_hash = request
             .peer_certs()
             .and_then(|certs| certs.first().map(|cert| binding::cert_hash(cert)));
-        let handler = deliver::Handler::new(self.clone(), client_cert_hash);
+        let handler = deliver::Handler::new(self.clone(), client_cert_hash, request.remote_addr());
         tokio::spawn(handler.run(request.into_inner(), responses));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }

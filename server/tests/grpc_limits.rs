@@ -2,8 +2,9 @@
 //! refuses a larger message without harming other streams, and `General.Keepalive`
 //! closes a connection whose client stops answering pings; and this orderer's own:
 //! `General.Limits.MaxConnections` closes connections past the limit at once and takes
-//! new ones when others end, `General.Limits.MaxConcurrentStreams` makes a client wait
-//! for a stream until one of its others ends.
+//! new ones when others end (or when silent ones time out), and
+//! `General.Limits.MaxConcurrentStreams` makes a client wait for a stream until one of
+//! its others ends.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -135,6 +136,34 @@ async fn connections_past_max_connections_are_closed_until_others_end() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Sockets that connect and never speak hold their places only until the setup timeout
+/// (10 s): then the server closes them and serves others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_sockets_cannot_hold_max_connections() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = spawn_orderer_with(
+        ledger.path(),
+        &genesis(),
+        &[("ORDERER_GENERAL_LIMITS_MAXCONNECTIONS", "2".into())],
+    );
+    let address = orderer.endpoint.trim_start_matches("http://").to_string();
+    let silent: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = order_one(&orderer.endpoint, None, b"while silent").await;
+    assert!(refused.is_err(), "served past the limit: {refused:?}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match order_one(&orderer.endpoint, None, b"after").await {
+            Ok(status) => break assert_eq!(status, Status::Success as i32),
+            Err(error) => assert!(Instant::now() < deadline, "never served: {error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    drop(silent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

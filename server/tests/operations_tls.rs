@@ -87,6 +87,9 @@ fn metrics_and_logspec_need_a_verified_client_certificate() {
     assert_eq!(anonymous.get(&ops, "/version").unwrap().0, 200);
     assert_eq!(anonymous.get(&ops, "/metrics").unwrap().0, 401);
     assert_eq!(anonymous.get(&ops, "/logspec").unwrap().0, 401);
+    // Any method on a guarded path needs the certificate; other paths are not guarded.
+    assert_eq!(anonymous.request(&ops, "POST", "/logspec").unwrap().0, 401);
+    assert_eq!(anonymous.get(&ops, "/nothing-here").unwrap().0, 404);
 
     let monitor = client(&cas, Some(&cas.client));
     let (code, text) = monitor.get(&ops, "/metrics").unwrap();
@@ -98,6 +101,7 @@ fn metrics_and_logspec_need_a_verified_client_certificate() {
     let (code, body) = monitor.get(&ops, "/logspec").unwrap();
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"spec\""), "{body}");
+    assert_eq!(monitor.request(&ops, "POST", "/logspec").unwrap().0, 405);
 
     // A certificate of a CA the endpoint does not trust: refused at the handshake.
     let stranger = client(&cas, Some(&cas.stranger));

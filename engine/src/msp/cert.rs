@@ -148,6 +148,18 @@ impl SignedPart {
     }
 }
 
+/// Checks that `pem` holds an X.509 CA certificate with any key type, as Fabric's MSP
+/// checks its TLS CAs (an RSA TLS CA is fine: only the TLS stack uses it).
+pub fn check_tls_ca_pem(pem: &[u8]) -> Result<(), String> {
+    let der = pem_block(pem, "CERTIFICATE")?;
+    let (_, cert) =
+        X509Certificate::from_der(&der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    if !cert.is_ca() {
+        return Err("the certificate does not have the CA attribute".into());
+    }
+    Ok(())
+}
+
 /// The DER bytes of the first PEM block with `label`.
 pub fn pem_block(pem: &[u8], label: &str) -> Result<Vec<u8>, String> {
     let text = std::str::from_utf8(pem).map_err(|_| "PEM is not text".to_string())?;

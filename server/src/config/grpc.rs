@@ -17,7 +17,7 @@ pub struct GrpcLimits {
     pub max_recv_bytes: usize,
     /// `General.MaxSendMsgSize`: the largest message sent, bytes.
     pub max_send_bytes: usize,
-    /// `General.Limits.MaxConnections`: client connections held at once.
+    /// `General.Limits.MaxConnections`: client connections held at once; 0, no limit.
     pub max_connections: usize,
     /// `General.Limits.MaxConcurrentStreams`: streams (Broadcast or Deliver) one
     /// connection may have open at once (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`; a client
@@ -26,15 +26,16 @@ pub struct GrpcLimits {
 }
 
 impl Default for GrpcLimits {
-    /// Fabric's defaults: ping after 2 h idle, 20 s to answer, 100 MiB messages; and
-    /// 1,024 connections of at most 256 streams each.
+    /// Fabric's defaults: ping after 2 h idle, 20 s to answer, 100 MiB messages, no limit
+    /// on connections (a cap can be taken by any client able to connect, so it is the
+    /// operator's choice); and at most 256 streams on one connection.
     fn default() -> Self {
         Self {
             keepalive_interval: std::time::Duration::from_secs(7200),
             keepalive_timeout: std::time::Duration::from_secs(20),
             max_recv_bytes: crate::GRPC_MESSAGE_BYTES_MAX,
             max_send_bytes: crate::GRPC_MESSAGE_BYTES_MAX,
-            max_connections: 1024,
+            max_connections: 0,
             max_concurrent_streams: 256,
         }
     }
@@ -70,7 +71,9 @@ pub fn set(limits: &mut GrpcLimits, key: &str, value: &str) -> Result<(), String
             }
         }
         "General.Limits.MaxConnections" => {
-            limits.max_connections = positive(value)?;
+            limits.max_connections = value
+                .parse()
+                .map_err(|_| "not a count (0: no limit)".to_string())?;
         }
         "General.Limits.MaxConcurrentStreams" => {
             limits.max_concurrent_streams =

@@ -19,6 +19,8 @@ pub(super) struct Handler {
     service: AtomicBroadcastService,
     /// SHA-256 of the TLS certificate the client's connection presented, if any.
     client_cert_hash: Option<[u8; 32]>,
+    /// The client's address, for the log.
+    peer: Option<std::net::SocketAddr>,
 }
 
 /// Fabric's `filtered` label: this orderer's Deliver sends whole blocks.
@@ -33,10 +35,15 @@ enum Outcome {
 }
 
 impl Handler {
-    pub fn new(service: AtomicBroadcastService, client_cert_hash: Option<[u8; 32]>) -> Self {
+    pub fn new(
+        service: AtomicBroadcastService,
+        client_cert_hash: Option<[u8; 32]>,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Self {
         Self {
             service,
             client_cert_hash,
+            peer,
         }
     }
 
@@ -74,17 +81,30 @@ impl Handler {
             Ok(request) => request,
             Err(rejection) => return refused(rejection),
         };
-        // A channel this orderer does not serve is labelled `unknown` (bounded series).
-        let channel = match self.service.registrar.chain(&request.channel_id) {
-            Some(_) => request.channel_id.clone(),
-            None => "unknown".to_string(),
+        // Fabric checks the channel header before it looks the channel up, and counts only
+        // requests for a channel it serves (so client-chosen names make no series).
+        if let Err(why) = self.service.deliver_rules.check(
+            &request,
+            std::time::SystemTime::now(),
+            self.client_cert_hash.as_ref(),
+        ) {
+            let peer = self.peer.map(|peer| peer.to_string()).unwrap_or_default();
+            warn!(%peer, %why, "rejecting deliver request: channel header");
+            return refused(Rejection::bad_request(why));
+        }
+        let Some(chain) = self.service.registrar.chain(&request.channel_id).cloned() else {
+            return refused(Rejection::not_found(format!(
+                "channel {} does not exist",
+                request.channel_id
+            )));
         };
+        let channel = request.channel_id.clone();
         self.service
             .metrics
             .deliver_requests_received
             .with(&[&channel, UNFILTERED])
             .inc();
-        let outcome = self.serve_request(request, responses).await;
+        let outcome = self.serve_request(&chain, request, responses).await;
         if let Outcome::Status(status) = &outcome {
             let success = if *status == FabricStatus::Success {
                 "true"
@@ -100,22 +120,12 @@ impl Handler {
         outcome
     }
 
-    async fn serve_request(&mut self, request: SeekRequest, responses: &Responses) -> Outcome {
-        // Fabric checks the channel header before it looks the channel up.
-        if let Err(why) = self.service.deliver_rules.check(
-            &request,
-            std::time::SystemTime::now(),
-            self.client_cert_hash.as_ref(),
-        ) {
-            warn!(channel = %request.channel_id, %why, "deliver request refused");
-            return refused(Rejection::bad_request(why));
-        }
-        let Some(chain) = self.service.registrar.chain(&request.channel_id).cloned() else {
-            return refused(Rejection::not_found(format!(
-                "channel {} does not exist",
-                request.channel_id
-            )));
-        };
+    async fn serve_request(
+        &mut self,
+        chain: &Chain,
+        request: SeekRequest,
+        responses: &Responses,
+    ) -> Outcome {
         let signed = match request.signed.clone() {
             Ok(signed) => signed,
             Err(rejection) => return refused(rejection),
@@ -138,7 +148,7 @@ impl Handler {
             Err(rejection) => return refused(rejection),
         };
         match request.plan(chain.reader().height()) {
-            Ok(plan) => self.send_blocks(&chain, plan, admitted, responses).await,
+            Ok(plan) => self.send_blocks(chain, plan, admitted, responses).await,
             Err(rejection) => refused(rejection),
         }
     }

@@ -88,12 +88,22 @@ impl Https {
     /// `GET path` from `address` (an IP address and port, as the server's certificate
     /// names it); an error when the handshake or the exchange fails.
     pub fn get(&self, address: &str, path: &str) -> Result<(u16, String), String> {
+        self.request(address, "GET", path)
+    }
+
+    /// `method path` (no body) to `address`, as [`Https::get`].
+    pub fn request(
+        &self,
+        address: &str,
+        method: &str,
+        path: &str,
+    ) -> Result<(u16, String), String> {
         let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
         let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
         let connection = rustls::ClientConnection::new(Arc::clone(&self.config), name)
             .map_err(|e| e.to_string())?;
         let mut stream = rustls::StreamOwned::new(connection, connect(address));
-        exchange(&mut stream, address, "GET", path, "").map_err(|e| e.to_string())
+        exchange(&mut stream, address, method, path, "").map_err(|e| e.to_string())
     }
 }
 
