@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,20 +16,6 @@ use support::process::spawn_orderer_with;
 use support::*;
 
 const KILLS: u32 = 20;
-
-/// How many times each envelope of the chain at `endpoint` appears, after checking the
-/// hash chain.
-async fn ordered_counts(endpoint: &str) -> HashMap<Bytes, usize> {
-    let blocks = chain_of(endpoint, CHANNEL).await;
-    assert_chain_valid(&blocks);
-    let mut counts = HashMap::new();
-    for block in blocks.iter().skip(1) {
-        for envelope in &block.data.as_ref().unwrap().data {
-            *counts.entry(envelope.clone()).or_default() += 1;
-        }
-    }
-    counts
-}
 
 /// Runs the soak in `ack_mode`; returns how many envelopes were acknowledged and how
 /// many of those are missing at the end.
@@ -44,7 +29,7 @@ async fn soak(ack_mode: &str) -> (usize, usize) {
     let mut lost_after_kill = Vec::new();
     for round in 0..=KILLS {
         let mut process = spawn_orderer_with(&ledger, &genesis_block, &env);
-        let counts = ordered_counts(&process.endpoint).await;
+        let counts = envelope_counts(&chain_of(&process.endpoint, CHANNEL).await);
         let missing = acked.iter().filter(|e| !counts.contains_key(*e)).count();
         assert!(counts.values().all(|n| *n == 1), "an envelope twice");
         if ack_mode == "durable" {

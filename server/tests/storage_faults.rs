@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -190,13 +189,7 @@ async fn a_disk_filling_under_load_loses_nothing_acknowledged() {
     assert!(acked.len() >= 1000, "only {} acknowledged", acked.len());
 
     let counts = |blocks: &[orderer_proto::common::Block]| {
-        assert_chain_valid(blocks);
-        let mut counts: HashMap<Bytes, usize> = HashMap::new();
-        for block in blocks.iter().skip(1) {
-            for envelope in &block.data.as_ref().unwrap().data {
-                *counts.entry(envelope.clone()).or_default() += 1;
-            }
-        }
+        let counts = envelope_counts(blocks);
         assert!(counts.values().all(|n| *n == 1), "an envelope twice");
         counts
     };

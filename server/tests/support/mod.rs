@@ -317,6 +317,19 @@ pub async fn chain_of(endpoint: &str, channel: &str) -> Vec<Block> {
     blocks.iter().map(decode_block).collect()
 }
 
+/// How many times each envelope after the genesis block appears in `blocks`, after
+/// checking the hash chain.
+pub fn envelope_counts(blocks: &[Block]) -> std::collections::HashMap<Bytes, usize> {
+    assert_chain_valid(blocks);
+    let mut counts = std::collections::HashMap::new();
+    for block in blocks.iter().skip(1) {
+        for envelope in &block.data.as_ref().unwrap().data {
+            *counts.entry(envelope.clone()).or_default() += 1;
+        }
+    }
+    counts
+}
+
 /// The chain at `endpoint` and the envelopes after its genesis block, in chain order,
 /// once there are at least `count` (within 60 s).
 pub async fn ordered(endpoint: &str, channel: &str, count: usize) -> (Vec<Block>, Vec<Bytes>) {
