@@ -1,7 +1,9 @@
 //! The engine's hot paths on real bytes (Fabric's block 215: 500 envelopes of 1 KiB
 //! payload data, signed by a Fabric client): envelope header decode, the cutter, block
 //! assembly with hashing, one signature verification (ring, and the table verifier with
-//! its table build), certificate parse, store appends with and without fdatasync, and
+//! its table build), certificate parse, Broadcast's admission of an envelope by a signer
+//! the channel has seen (cached identity, key table) and by one it has not (MSP
+//! validation and a ring verification), store appends with and without fdatasync, and
 //! Deliver's read and framing of a stored block.
 #![allow(clippy::unwrap_used, missing_docs)] // bench code
 
@@ -177,10 +179,45 @@ fn deliver(c: &mut Criterion) {
     group.finish();
 }
 
+/// Broadcast's checks after decoding (`admission::admit`: size, expiry, identity,
+/// signature, Writers) on Fabric's envelope and genesis block. `seen_signer` is a signer
+/// the channel has validated and built a key table for; `unseen_signer` gets a fresh
+/// identity cache every time, so it pays what a signer's first envelope pays: its MSP
+/// validation (certificate parse, chain, CRLs, OUs) and a verification by ring.
+fn admission(c: &mut Criterion) {
+    use engine::admission::{self, Rules};
+    use engine::config::ChannelConfig;
+    let envelope = bench::block_215_envelopes().unwrap().swap_remove(0);
+    let genesis = bench::appchannel_genesis().unwrap();
+    // 2026-01-01: inside the sample certificate's validity.
+    let now_unix = 1_767_225_600;
+    let admit = |config: &ChannelConfig| {
+        let inspected = engine::envelope::inspect(envelope.clone()).unwrap();
+        admission::admit(config, inspected, Rules::default(), now_unix).unwrap()
+    };
+    let mut group = c.benchmark_group("admission");
+    group.throughput(Throughput::Elements(1));
+    let seen = ChannelConfig::from_block(&genesis).unwrap();
+    for _ in 0..engine::access::KEY_TABLE_AFTER_USES {
+        admit(&seen);
+    }
+    assert_eq!(seen.access.key_tables(), 1);
+    group.bench_function("seen_signer", |b| b.iter(|| black_box(admit(&seen))));
+    group.bench_function("unseen_signer", |b| {
+        b.iter_batched_ref(
+            || ChannelConfig::from_block(&genesis).unwrap(),
+            |config| black_box(admit(config)),
+            Batching::SmallInput,
+        );
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     envelope_decode,
     signature,
+    admission,
     cutter,
     assembly,
     store,

@@ -23,3 +23,9 @@ pub fn block_215_envelopes() -> std::io::Result<Vec<Bytes>> {
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
     Ok(block.data.map(|data| data.data).unwrap_or_default())
 }
+
+/// Fabric's `appchannel` genesis block (made by configtxgen v1.4.12): the channel block
+/// 215's envelopes were ordered on, whose `SampleOrg` MSP admits their signer.
+pub fn appchannel_genesis() -> std::io::Result<Vec<u8>> {
+    std::fs::read(vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block"))
+}

@@ -1,7 +1,11 @@
-//! Access control of a channel: who may write (Broadcast, `/Channel/Writers`) and read
-//! (Deliver, `/Channel/Readers`), checked on a signed envelope as Fabric's filters do:
-//! the creator's expiry first (BAD_REQUEST), then its signature and the policy
-//! (FORBIDDEN).
+//! Access control of a channel: whether a signed envelope satisfies one of its policies
+//! (`/Channel/Writers` for Broadcast, `/Channel/Readers` for Deliver), as Fabric's policy
+//! evaluation decides it. The order of checks around it (expiry, size) is
+//! [`crate::admission`]'s.
+//!
+//! The policy is evaluated before the creator is required to be known: a policy that
+//! needs no signer (an implicit meta policy over no sub-groups, as on a channel without
+//! organizations) is satisfied by any envelope, valid creator or not, as in Fabric.
 //!
 //! Deserialising and validating a creator (certificate parse, chain, CRLs, OUs) costs
 //! more than the signature check, so validated identities are cached, keyed by the
@@ -14,11 +18,12 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
-use orderer_proto::common::{ConfigGroup, Status};
+use orderer_proto::common::ConfigGroup;
 
-use crate::envelope::Rejection;
+use crate::envelope::SignedData;
 use crate::msp::{Identity, IdentityError, Msp, MspManager};
 use crate::policy::PolicyTree;
+use crate::rejection::Rejection;
 use crate::signature;
 
 /// Validated creators kept per channel. When full the cache is emptied: bounded memory
@@ -37,41 +42,33 @@ pub const WRITERS: &str = "/Channel/Writers";
 /// Policy checked on Deliver.
 pub const READERS: &str = "/Channel/Readers";
 
-/// The signed parts of an envelope.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedData {
-    /// `SignatureHeader.creator`: a serialized identity.
-    pub creator: Bytes,
-    /// The signed bytes (the envelope's payload).
-    pub payload: Bytes,
-    /// `Envelope.signature`.
-    pub signature: Bytes,
-}
-
-/// What a passed check learnt of the signer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Admitted {
-    /// When the signer's certificate expires (Unix seconds): a Deliver stream that
-    /// outlives it is ended with FORBIDDEN, as Fabric's session access control does.
-    pub expires_at_unix: i64,
-}
-
 /// A channel's MSPs and policies.
 #[derive(Debug)]
 pub struct AccessControl {
     msps: MspManager,
     policies: PolicyTree,
-    identities: Mutex<HashMap<Bytes, Cached>>,
+    identities: Mutex<HashMap<Bytes, Creator>>,
     /// Key tables built since the identity cache was last emptied.
     key_tables: AtomicUsize,
 }
 
-/// A cached creator: its validation result and, once it has signed often, its key's
-/// table.
+/// A creator as this channel sees it (cached): when its certificate expires and whether
+/// its MSP validates it, with its key's table once it has signed often.
 #[derive(Debug, Clone)]
-struct Cached {
+pub struct Creator {
+    /// `NotAfter` of the certificate (Unix seconds) when the creator holds a parseable
+    /// X.509 certificate, whatever its MSP says: Fabric's `crypto.ExpiresAt`.
+    expires_at_unix: Option<i64>,
     identity: Result<Arc<Identity>, IdentityError>,
     key: Arc<KeySlot>,
+}
+
+impl Creator {
+    /// When the creator's certificate expires (Unix seconds); `None` when it has none
+    /// that parses (then, as in Fabric, it never expires).
+    pub fn expires_at_unix(&self) -> Option<i64> {
+        self.expires_at_unix
+    }
 }
 
 #[derive(Debug, Default)]
@@ -98,39 +95,38 @@ impl AccessControl {
         })
     }
 
-    /// Checks `signed` against `policy` at `now_unix` (seconds).
-    pub fn check(
+    /// Whether `signed` satisfies `policy`, its creator seen as `creator` (from
+    /// [`Self::creator`] on the same bytes). Every refusal is FORBIDDEN.
+    pub fn authorize(
         &self,
+        creator: &Creator,
         signed: &SignedData,
         policy: &str,
-        now_unix: i64,
-    ) -> Result<Admitted, Rejection> {
-        let forbidden = |info: String| Rejection {
-            status: Status::Forbidden,
-            info,
-        };
-        let Cached { identity, key } = self.identity(&signed.creator);
-        if let Ok(identity) = &identity
-            && now_unix >= identity.cert.not_after
-        {
-            return Err(Rejection::bad_request("identity expired"));
+    ) -> Result<(), Rejection> {
+        let forbidden = |why: String| Rejection::forbidden(format!("permission denied: {why}"));
+        let policy_found = self
+            .policies
+            .get(policy)
+            .ok_or_else(|| forbidden(format!("policy {policy} is not defined")))?;
+        // Fabric evaluates the policy over the signatures; one that needs no signer is
+        // met without looking at the creator at all.
+        if policy_found.evaluate(&[]) {
+            return Ok(());
         }
-        let identity = identity.map_err(|e| forbidden(format!("permission denied: {e}")))?;
-        self.verify(&identity, &key, signed)
-            .map_err(|e| forbidden(format!("permission denied: {e}")))?;
-        let policy_found = self.policies.get(policy).ok_or_else(|| {
-            forbidden(format!("permission denied: policy {policy} is not defined"))
-        })?;
-        if !policy_found.evaluate(&[&identity]) {
+        let identity = creator
+            .identity
+            .as_ref()
+            .map_err(|error| forbidden(error.to_string()))?;
+        self.verify(identity, &creator.key, signed)
+            .map_err(|error| forbidden(error.to_string()))?;
+        if !policy_found.evaluate(&[identity]) {
             return Err(forbidden(format!(
-                "permission denied: {} of {} does not satisfy {policy}",
+                "{} of {} does not satisfy {policy}",
                 identity.cert_subject_summary(),
                 identity.msp_id
             )));
         }
-        Ok(Admitted {
-            expires_at_unix: identity.cert.not_after,
-        })
+        Ok(())
     }
 
     /// Verifies with the creator's key table when it has one, with ring otherwise; the
@@ -157,22 +153,25 @@ impl AccessControl {
         result
     }
 
-    fn identity(&self, creator: &Bytes) -> Cached {
+    /// The creator whose serialized identity is `bytes`, validated once per cache life.
+    pub fn creator(&self, bytes: &Bytes) -> Creator {
         let mut cache = self.identities.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cached) = cache.get(creator) {
+        if let Some(cached) = cache.get(bytes) {
             return cached.clone();
         }
         // Validation takes the lock's time for one creator only once per cache life.
-        let cached = Cached {
-            identity: self.msps.deserialize(creator).map(Arc::new),
+        let deserialized = self.msps.deserialize_with_expiry(bytes);
+        let creator = Creator {
+            expires_at_unix: deserialized.expires_at_unix,
+            identity: deserialized.identity.map(Arc::new),
             key: Arc::default(),
         };
         if cache.len() >= IDENTITY_CACHE_MAX {
             cache.clear();
             self.key_tables.store(0, Ordering::Relaxed);
         }
-        cache.insert(creator.clone(), cached.clone());
-        cached
+        cache.insert(bytes.clone(), creator.clone());
+        creator
     }
 
     /// Key tables built since the identity cache was last emptied (for tests and

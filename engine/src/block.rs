@@ -179,7 +179,7 @@ pub fn consenter_value_of(block_bytes: &[u8]) -> Result<Bytes, Error> {
     Ok(consenter.value)
 }
 
-/// The block with its data left out, as Fabric 2.x sends it for `HEADER_WITH_SIG`
+/// The block with its data left out, as Fabric 3.x sends it for `HEADER_WITH_SIG`
 /// (config blocks keep their data). Copies the stored header and metadata fields as
 /// they are.
 pub fn without_data(block_bytes: &Bytes) -> Result<Bytes, Error> {

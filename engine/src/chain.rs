@@ -58,6 +58,8 @@ pub struct ChainOptions {
     pub durable_acks: bool,
     /// Told how long each block took to fill (the operations endpoint's metrics).
     pub fill_observer: Option<Arc<dyn crate::cutter::FillObserver>>,
+    /// The node's admission settings, for messages Kafka re-validates.
+    pub admission: crate::admission::Rules,
 }
 
 impl Default for ChainOptions {
@@ -71,6 +73,7 @@ impl Default for ChainOptions {
             kafka: KafkaOptions::default(),
             durable_acks: false,
             fill_observer: None,
+            admission: crate::admission::Rules::default(),
         }
     }
 }
@@ -469,6 +472,7 @@ fn kafka_worker(
     let worker = kafka::worker::KafkaWorker {
         channel_id: config.channel_id.clone(),
         config: config.clone(),
+        admission: options.admission,
         bootstrap,
         options: options.kafka.clone(),
         processor: kafka::processor::Processor::new(

@@ -1,13 +1,13 @@
 //! Deliver requests: from a signed `SeekInfo` envelope to a range of blocks.
 
 use orderer_proto::common::{ChannelHeader, Envelope, Payload};
-use orderer_proto::orderer::seek_info::{SeekBehavior, SeekContentType};
+use orderer_proto::orderer::SeekInfo;
+use orderer_proto::orderer::seek_info::{SeekBehavior, SeekContentType, SeekErrorResponse};
 use orderer_proto::orderer::seek_position::Type as Position;
-use orderer_proto::orderer::{SeekInfo, SeekPosition};
 use prost::Message as _;
 
-use crate::access::SignedData;
-use crate::envelope::{self, Rejection};
+use crate::envelope::{self, SignedData};
+use crate::rejection::Rejection;
 
 /// A Deliver request whose headers are decoded; the `SeekInfo` is decoded once the
 /// channel is known (Fabric's order: an unknown channel is NOT_FOUND before anything else).
@@ -33,12 +33,76 @@ pub struct SeekRequest {
 pub struct SeekPlan {
     /// First block to send.
     pub start: u64,
-    /// Last block to send (inclusive); `u64::MAX` streams for ever.
+    /// The block after which the request is done (SUCCESS); `u64::MAX` streams for ever
+    /// (Fabric's loop ends only on the block whose number equals its stop number, so a
+    /// stop below the start is never reached).
     pub stop: u64,
     /// Whether to answer NOT_FOUND rather than wait for a block that does not exist yet.
     pub fail_if_not_ready: bool,
-    /// Send headers and metadata only (Fabric 2.x `HEADER_WITH_SIG`).
+    /// Send headers and metadata only (Fabric 3.x `HEADER_WITH_SIG`).
     pub headers_only: bool,
+}
+
+/// Whether a request asks for blocks even from a chain whose consenter has failed
+/// (`SeekInfo.error_response == BEST_EFFORT`); otherwise such a chain answers
+/// SERVICE_UNAVAILABLE, as Fabric's deliver handler does with `chain.Errored()`.
+pub fn best_effort(seek: &SeekInfo) -> bool {
+    seek.error_response == SeekErrorResponse::BestEffort as i32
+}
+
+/// Resolves a seek against `height` (the number of blocks stored now) exactly as
+/// Fabric's `deliverBlocks` (common/deliver/deliver.go, v1.4.12 and v2.5.6) and its file
+/// ledger's `Iterator` (common/ledger/blockledger/file/impl.go) do:
+/// - no start or no stop: BAD_REQUEST;
+/// - start: oldest 0, newest `height - 1`, next commit `height` (2.x), specified `n`;
+///   a specified start above `height`, or a position without a type, is the ledger's
+///   not-found iterator: NOT_FOUND (whatever the behaviour);
+/// - stop: oldest is the start itself; newest is the start when both are newest, else
+///   `height - 1`; specified `m` must not be below the start (BAD_REQUEST); any other
+///   stop (next commit, no type) counts as 0;
+/// - a stop below the start is never reached: the request streams for ever.
+pub fn plan(seek: &SeekInfo, height: u64) -> Result<SeekPlan, Rejection> {
+    let (Some(start), Some(stop)) = (&seek.start, &seek.stop) else {
+        return Err(Rejection::bad_request(
+            "seek info has no start or no stop position",
+        ));
+    };
+    let newest = height.saturating_sub(1);
+    let not_found = || Rejection::not_found("the start position is past the end of the ledger");
+    let start_number = match &start.r#type {
+        Some(Position::Oldest(_)) => 0,
+        Some(Position::Newest(_)) => newest,
+        Some(Position::Specified(specified)) if specified.number > height => {
+            return Err(not_found());
+        }
+        Some(Position::Specified(specified)) => specified.number,
+        Some(Position::NextCommit(_)) => height,
+        None => return Err(not_found()),
+    };
+    let stop_number = match &stop.r#type {
+        Some(Position::Oldest(_)) => start_number,
+        // Start and stop both "newest": exactly one block, even if more arrive.
+        Some(Position::Newest(_)) if start == stop => start_number,
+        Some(Position::Newest(_)) => newest,
+        Some(Position::Specified(specified)) if specified.number < start_number => {
+            return Err(Rejection::bad_request(format!(
+                "start number {start_number} is greater than stop number {}",
+                specified.number
+            )));
+        }
+        Some(Position::Specified(specified)) => specified.number,
+        Some(Position::NextCommit(_)) | None => 0,
+    };
+    Ok(SeekPlan {
+        start: start_number,
+        stop: if stop_number < start_number {
+            u64::MAX
+        } else {
+            stop_number
+        },
+        fail_if_not_ready: seek.behavior == SeekBehavior::FailIfNotReady as i32,
+        headers_only: seek.content_type == SeekContentType::HeaderWithSig as i32,
+    })
 }
 
 impl SeekRequest {
@@ -66,84 +130,14 @@ impl SeekRequest {
         })
     }
 
-    /// Resolves the positions against `height` (the number of blocks stored now).
+    /// The request's `SeekInfo` (BAD_REQUEST when it does not decode).
+    pub fn seek_info(&self) -> Result<SeekInfo, Rejection> {
+        SeekInfo::decode(self.seek_info.clone())
+            .map_err(|e| Rejection::bad_request(format!("seek info is malformed: {e}")))
+    }
+
+    /// [`plan`] of the request's `SeekInfo` against `height`.
     pub fn plan(&self, height: u64) -> Result<SeekPlan, Rejection> {
-        let seek = SeekInfo::decode(self.seek_info.clone())
-            .map_err(|e| Rejection::bad_request(format!("seek info is malformed: {e}")))?;
-        let seek = &seek;
-        let (Some(start), Some(stop)) = (position(&seek.start), position(&seek.stop)) else {
-            return Err(Rejection::bad_request(
-                "seek info has no start or no stop position",
-            ));
-        };
-        let newest = height.saturating_sub(1);
-        let start_number = match start {
-            Position::Oldest(_) => 0,
-            Position::Newest(_) => newest,
-            Position::Specified(specified) => specified.number,
-            Position::NextCommit(_) => height,
-        };
-        let stop_number = match stop {
-            Position::Oldest(_) => start_number,
-            // Start and stop both "newest": exactly one block, even if more arrive.
-            Position::Newest(_) if matches!(start, Position::Newest(_)) => start_number,
-            Position::Newest(_) => newest,
-            Position::Specified(specified) => specified.number,
-            Position::NextCommit(_) => height,
-        };
-        if stop_number < start_number {
-            return Err(Rejection::bad_request(format!(
-                "start number {start_number} is greater than stop number {stop_number}"
-            )));
-        }
-        Ok(SeekPlan {
-            start: start_number,
-            stop: stop_number,
-            fail_if_not_ready: seek.behavior == SeekBehavior::FailIfNotReady as i32,
-            headers_only: seek.content_type == SeekContentType::HeaderWithSig as i32,
-        })
-    }
-}
-
-fn position(position: &Option<SeekPosition>) -> Option<&Position> {
-    position.as_ref().and_then(|p| p.r#type.as_ref())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use orderer_proto::orderer::{SeekNewest, SeekOldest, SeekSpecified};
-
-    fn request(start: Position, stop: Position) -> SeekRequest {
-        SeekRequest {
-            channel_id: "c".into(),
-            seek_info: SeekInfo {
-                start: Some(SeekPosition {
-                    r#type: Some(start),
-                }),
-                stop: Some(SeekPosition { r#type: Some(stop) }),
-                ..SeekInfo::default()
-            }
-            .encode_to_vec()
-            .into(),
-            signed: Err(Rejection::bad_request("unsigned")),
-            timestamp_unix_ns: None,
-            tls_cert_hash: bytes::Bytes::new(),
-        }
-    }
-
-    #[test]
-    fn positions_resolve_like_fabric() {
-        let oldest = || Position::Oldest(SeekOldest {});
-        let newest = || Position::Newest(SeekNewest {});
-        let at = |number| Position::Specified(SeekSpecified { number });
-        assert_eq!(request(oldest(), newest()).plan(10).unwrap().stop, 9);
-        assert_eq!(request(newest(), newest()).plan(10).unwrap().start, 9);
-        assert_eq!(request(at(3), oldest()).plan(10).unwrap().stop, 3);
-        assert_eq!(
-            request(at(3), at(u64::MAX)).plan(10).unwrap().stop,
-            u64::MAX
-        );
-        assert!(request(at(5), at(4)).plan(10).is_err());
+        plan(&self.seek_info()?, height)
     }
 }

@@ -1,48 +1,26 @@
-//! The checks an envelope passes before it is ordered, and the Fabric status each
-//! failure earns. Nothing here re-encodes: the envelope's own bytes go into the block.
+//! Decoding a Broadcast envelope as Fabric's `BroadcastChannelSupport` does: its headers,
+//! the header types that cannot be broadcast, and the parts a signature covers. What is
+//! then checked against the channel is [`crate::admission`]'s. Nothing here re-encodes:
+//! the envelope's own bytes go into the block.
 
 use bytes::Bytes;
 use orderer_proto::common::{
-    ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader, Status,
+    ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader,
 };
 use prost::Message as _;
 
-use crate::access::SignedData;
-use crate::cutter::{BatchSize, Message};
+use crate::cutter::Message;
+use crate::rejection::Rejection;
 
-/// Why an envelope is refused: the Fabric status and the `info` the client reads.
+/// The signed parts of an envelope (Fabric's `SignedData`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// The status to answer with.
-    pub status: Status,
-    /// Why, for the client.
-    pub info: String,
-}
-
-impl Rejection {
-    /// BAD_REQUEST with `info`.
-    pub fn bad_request(info: impl Into<String>) -> Self {
-        Self {
-            status: Status::BadRequest,
-            info: info.into(),
-        }
-    }
-
-    /// NOT_FOUND with `info`.
-    pub fn not_found(info: impl Into<String>) -> Self {
-        Self {
-            status: Status::NotFound,
-            info: info.into(),
-        }
-    }
-
-    /// SERVICE_UNAVAILABLE with `info`.
-    pub fn unavailable(info: impl Into<String>) -> Self {
-        Self {
-            status: Status::ServiceUnavailable,
-            info: info.into(),
-        }
-    }
+pub struct SignedData {
+    /// `SignatureHeader.creator`: a serialized identity.
+    pub creator: Bytes,
+    /// The signed bytes (the envelope's payload).
+    pub payload: Bytes,
+    /// `Envelope.signature`.
+    pub signature: Bytes,
 }
 
 /// What Broadcast learns of an envelope by decoding its headers.
@@ -125,44 +103,4 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
         },
         signed,
     })
-}
-
-/// Fabric's `ProcessNormalMsg` on a message read back from a Kafka partition, when the
-/// config moved on since it was validated: Broadcast's checks again, under `config` at
-/// `now_unix` (seconds).
-pub fn revalidate(
-    config: &crate::config::ChannelConfig,
-    raw: Bytes,
-    now_unix: i64,
-) -> Result<(), Rejection> {
-    let inspected = inspect(raw)?;
-    if inspected.channel_id != config.channel_id {
-        return Err(Rejection::bad_request(format!(
-            "message is for channel {}, not {}",
-            inspected.channel_id, config.channel_id
-        )));
-    }
-    check_size(&inspected.message, &config.batch_size)?;
-    // Fabric's ExpirationRejectRule applies only with the Orderer capability
-    // ExpirationCheck (V1_1 and later): without it an expired signer still passes.
-    let now_unix = if config.expiration_check() {
-        now_unix
-    } else {
-        i64::MIN
-    };
-    config
-        .access
-        .check(&inspected.signed, crate::access::WRITERS, now_unix)
-        .map(|_| ())
-}
-
-/// Fabric's `MaxBytesRule`: `len(payload) + len(signature)` within AbsoluteMaxBytes.
-pub fn check_size(message: &Message, batch_size: &BatchSize) -> Result<(), Rejection> {
-    if message.size_bytes > batch_size.absolute_max_bytes {
-        return Err(Rejection::bad_request(format!(
-            "message payload is {} bytes and exceeds maximum allowed {} bytes",
-            message.size_bytes, batch_size.absolute_max_bytes
-        )));
-    }
-    Ok(())
 }

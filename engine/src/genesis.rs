@@ -40,7 +40,7 @@ pub struct GenesisSpec {
     /// `BatchTimeout`.
     pub batch_timeout: Duration,
     /// The orgs; with none, every Readers and Writers policy is an implicit meta policy
-    /// over nothing, which Fabric's rule counts as met by any valid signature.
+    /// over nothing, which Fabric's rule counts as met by any envelope, signed or not.
     pub orgs: Vec<OrgSpec>,
     /// `Config.sequence`: 0 for a channel's first config; tests set another to stand for
     /// a channel whose config has moved on since some message was validated.

@@ -8,7 +8,10 @@
 //! - [`config`]: the channel configuration read from config blocks, typed group by
 //!   group ([`config::ChannelTree`]) as Fabric's `channelconfig` reads it; [`genesis`] makes
 //!   genesis blocks in code (the benchmark's embedded default).
-//! - [`envelope`]: the checks Broadcast makes before an envelope is ordered.
+//! - [`envelope`]: decoding a Broadcast envelope; [`admission`]: Fabric's admission
+//!   sequence (size, expiry by capability, signature and policy) shared by Broadcast,
+//!   Deliver and Kafka's re-validation; [`rejection`]: the Fabric status and reason of
+//!   a refusal.
 //! - [`chain`]: one channel's chain: the worker thread (cutter and batch timer, pinned to a
 //!   core) and the writer thread (append, group commit, publish height).
 //! - [`kafka`]: Fabric's Kafka consenter: produce to the channel's one-partition topic,
@@ -20,10 +23,11 @@
 //!   and the principals an identity satisfies; [`policy`]: signature and implicit meta
 //!   policies over the config tree; [`signature`]: ECDSA P-256 verification, low-S, by
 //!   ring or by a creator's precomputed key table;
-//!   [`access`]: Writers/Readers checks on signed envelopes, with an identity cache.
+//!   [`access`]: policy checks on signed envelopes, with an identity cache.
 #![deny(unsafe_code)]
 
 pub mod access;
+pub mod admission;
 pub mod block;
 pub mod chain;
 pub mod config;
@@ -37,6 +41,7 @@ pub mod kafka;
 pub mod msp;
 pub mod policy;
 pub mod registrar;
+pub mod rejection;
 pub mod signature;
 pub mod store;
 

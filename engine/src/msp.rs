@@ -340,6 +340,15 @@ impl Identity {
     }
 }
 
+/// A creator's identity as its channel's MSPs see it, with its certificate's expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deserialized {
+    /// `NotAfter` (Unix seconds) of the creator's certificate, if it parses.
+    pub expires_at_unix: Option<i64>,
+    /// The validated identity, or why it is not one.
+    pub identity: Result<Identity, IdentityError>,
+}
+
 /// The MSPs of one channel, by ID.
 #[derive(Debug, Clone, Default)]
 pub struct MspManager {
@@ -369,13 +378,33 @@ impl MspManager {
 
     /// Deserializes and validates a `SerializedIdentity`.
     pub fn deserialize(&self, creator: &[u8]) -> Result<Identity, IdentityError> {
-        let serialized = SerializedIdentity::decode(creator)
-            .map_err(|e| IdentityError::Malformed(e.to_string()))?;
-        let msp = self
-            .msps
-            .get(&serialized.mspid)
-            .ok_or_else(|| IdentityError::UnknownMsp(serialized.mspid.clone()))?;
-        let cert = Cert::from_pem(&serialized.id_bytes).map_err(IdentityError::Malformed)?;
-        msp.validate(cert)
+        self.deserialize_with_expiry(creator).identity
+    }
+
+    /// [`Self::deserialize`], and when the certificate expires whether or not its MSP
+    /// validates it (Fabric's `crypto.ExpiresAt` reads the certificate alone). The
+    /// certificate is parsed once for both.
+    pub fn deserialize_with_expiry(&self, creator: &[u8]) -> Deserialized {
+        let serialized = match SerializedIdentity::decode(creator) {
+            Ok(serialized) => serialized,
+            Err(error) => {
+                return Deserialized {
+                    expires_at_unix: None,
+                    identity: Err(IdentityError::Malformed(error.to_string())),
+                };
+            }
+        };
+        let cert = Cert::from_pem(&serialized.id_bytes);
+        let expires_at_unix = cert.as_ref().ok().map(|cert| cert.not_after);
+        let identity = match self.msps.get(&serialized.mspid) {
+            None => Err(IdentityError::UnknownMsp(serialized.mspid)),
+            Some(msp) => cert
+                .map_err(IdentityError::Malformed)
+                .and_then(|cert| msp.validate(cert)),
+        };
+        Deserialized {
+            expires_at_unix,
+            identity,
+        }
     }
 }

@@ -35,11 +35,13 @@ pub enum Policy {
     ImplicitMeta {
         /// ANY, ALL or MAJORITY.
         rule: Rule,
-        /// The sub-groups' policies that exist.
+        /// One per sub-group: its policy of that name, or [`Policy::Reject`].
         sub_policies: Vec<Arc<Policy>>,
     },
     /// A policy type this orderer does not evaluate: never satisfied.
     Unsupported(i32),
+    /// Fabric's reject policy: what a missing sub-policy is.
+    Reject,
 }
 
 impl Policy {
@@ -66,7 +68,7 @@ impl Policy {
                 }
                 met >= threshold
             }
-            Self::Unsupported(_) => false,
+            Self::Unsupported(_) | Self::Reject => false,
         }
     }
 }
@@ -165,11 +167,16 @@ impl PolicyTree {
                         .map_err(|e| format!("{path}/{name}: ImplicitMetaPolicy: {e}"))?;
                     let rule = Rule::try_from(meta.rule)
                         .map_err(|_| format!("{path}/{name}: unknown implicit meta rule"))?;
+                    // One sub-policy per child group, as Fabric's newImplicitMetaPolicy
+                    // (common/policies/implicitmeta.go) takes one from every child's
+                    // manager: a child without the named policy contributes one that
+                    // always rejects, and ALL and MAJORITY count it.
                     let sub_policies = children
                         .iter()
-                        .filter_map(|(child, _)| {
+                        .map(|(child, _)| {
                             self.get(&format!("{path}/{child}/{}", meta.sub_policy))
                                 .cloned()
+                                .unwrap_or_else(|| Arc::new(Policy::Reject))
                         })
                         .collect();
                     Policy::ImplicitMeta { rule, sub_policies }

@@ -1,12 +1,15 @@
-//! Writers and Readers checks on signed envelopes: Fabric's own signed envelopes against
-//! Fabric's genesis block, and every way an envelope is refused.
+//! Writers and Readers checks on signed envelopes, through [`engine::admission`]:
+//! Fabric's own signed envelopes against Fabric's genesis block, every way an envelope is
+//! refused, channels without organizations, and expiry by capability and by node setting.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
 
 use bytes::Bytes;
-use engine::access::{READERS, SignedData, WRITERS};
+use engine::admission::{self, Rules};
 use engine::config::ChannelConfig;
+use engine::envelope::SignedData;
+use engine::rejection::Rejection;
 use orderer_proto::common::{Envelope, Payload, SignatureHeader, Status};
 use orderer_proto::msp::SerializedIdentity;
 use prost::Message;
@@ -25,6 +28,17 @@ fn channel() -> ChannelConfig {
         &std::fs::read(vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block")).unwrap(),
     )
     .unwrap()
+}
+
+/// Broadcast's checks after decoding (expiry by capability, signature, Writers).
+fn write(config: &ChannelConfig, signed: &SignedData, now_unix: i64) -> Result<(), Rejection> {
+    admission::authorize_writer(config, signed, Rules::default(), now_unix)
+}
+
+/// Deliver's checks (expiry, signature, Readers).
+fn read(config: &ChannelConfig, signed: &SignedData, now_unix: i64) -> Result<i64, Rejection> {
+    admission::authorize_reader(&config.access, signed, Rules::default(), now_unix)
+        .map(|admitted| admitted.expires_at_unix)
 }
 
 fn fabric_signed() -> SignedData {
@@ -46,59 +60,46 @@ fn fabric_signed_file(name: &str) -> SignedData {
 
 #[test]
 fn fabric_signed_envelope_may_write_and_read() {
-    let access = channel().access;
-    access
-        .check(&fabric_signed(), WRITERS, BEFORE_EXPIRY)
-        .unwrap();
-    access
-        .check(&fabric_signed(), READERS, BEFORE_EXPIRY)
-        .unwrap();
+    let config = channel();
+    write(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap();
+    read(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap();
 }
 
 /// A creator that signs often is verified with its key's table from then on; the table
 /// path accepts Fabric's envelopes and refuses the same forgeries as ring's.
 #[test]
 fn frequent_signer_gets_a_key_table_with_the_same_verdicts() {
-    let access = channel().access;
+    let config = channel();
     for _ in 0..engine::access::KEY_TABLE_AFTER_USES - 1 {
-        access
-            .check(&fabric_signed(), WRITERS, BEFORE_EXPIRY)
-            .unwrap();
+        write(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap();
     }
-    assert_eq!(access.key_tables(), 0);
-    access
-        .check(&fabric_signed(), WRITERS, BEFORE_EXPIRY)
-        .unwrap();
-    assert_eq!(access.key_tables(), 1);
+    assert_eq!(config.access.key_tables(), 0);
+    write(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap();
+    assert_eq!(config.access.key_tables(), 1);
     for name in [
         "envelope_0_size1024.pb",
         "envelope_0_size256.pb",
         "envelope_1_size1024.pb",
         "envelope_1_size256.pb",
     ] {
-        access
-            .check(&fabric_signed_file(name), WRITERS, BEFORE_EXPIRY)
-            .unwrap();
+        write(&config, &fabric_signed_file(name), BEFORE_EXPIRY).unwrap();
         let mut flipped = fabric_signed_file(name);
         let mut signature = flipped.signature.to_vec();
         signature[12] ^= 0x04;
         flipped.signature = signature.into();
-        let rejection = access.check(&flipped, WRITERS, BEFORE_EXPIRY).unwrap_err();
+        let rejection = write(&config, &flipped, BEFORE_EXPIRY).unwrap_err();
         assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
         let mut twin = fabric_signed_file(name);
         twin.signature = engine::signature::negate_s(&twin.signature).unwrap().into();
-        let rejection = access.check(&twin, WRITERS, BEFORE_EXPIRY).unwrap_err();
+        let rejection = write(&config, &twin, BEFORE_EXPIRY).unwrap_err();
         assert!(rejection.info.contains("high S"), "{}", rejection.info);
     }
-    assert_eq!(access.key_tables(), 1, "one creator, one table");
+    assert_eq!(config.access.key_tables(), 1, "one creator, one table");
 }
 
 #[test]
 fn expired_identity_is_bad_request() {
-    let rejection = channel()
-        .access
-        .check(&fabric_signed(), WRITERS, AFTER_EXPIRY)
-        .unwrap_err();
+    let rejection = write(&channel(), &fabric_signed(), AFTER_EXPIRY).unwrap_err();
     assert_eq!(rejection.status, Status::BadRequest);
     assert_eq!(rejection.info, "identity expired");
 }
@@ -109,10 +110,7 @@ fn flipped_signature_bit_is_forbidden() {
     let mut signature = signed.signature.to_vec();
     signature[12] ^= 0x04;
     signed.signature = signature.into();
-    let rejection = channel()
-        .access
-        .check(&signed, WRITERS, BEFORE_EXPIRY)
-        .unwrap_err();
+    let rejection = write(&channel(), &signed, BEFORE_EXPIRY).unwrap_err();
     assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
 }
 
@@ -122,16 +120,13 @@ fn high_s_twin_of_a_valid_signature_is_forbidden() {
     signed.signature = engine::signature::negate_s(&signed.signature)
         .unwrap()
         .into();
-    let rejection = channel()
-        .access
-        .check(&signed, WRITERS, BEFORE_EXPIRY)
-        .unwrap_err();
+    let rejection = write(&channel(), &signed, BEFORE_EXPIRY).unwrap_err();
     assert_eq!(rejection.status, Status::Forbidden);
     assert!(rejection.info.contains("high S"), "{}", rejection.info);
 }
 
-#[test]
-fn identity_from_an_unknown_ca_is_forbidden() {
+/// Signed by a `SampleOrg` identity of a CA the channel does not know (valid until 2099).
+fn stranger_signed() -> SignedData {
     let stranger = TestCa::root("stranger");
     let issued = stranger.issue("mallory", &[], 5);
     let signer = loadgen::msp::Signer::new(
@@ -141,15 +136,17 @@ fn identity_from_an_unknown_ca_is_forbidden() {
     )
     .unwrap();
     let payload = Bytes::from_static(b"payload");
-    let signed = SignedData {
+    SignedData {
         creator: signer.creator().clone(),
         signature: signer.sign(&payload).unwrap().into(),
         payload,
-    };
-    let rejection = channel()
-        .access
-        .check(&signed, WRITERS, BEFORE_EXPIRY)
-        .unwrap_err();
+    }
+}
+
+#[test]
+fn identity_from_an_unknown_ca_is_forbidden() {
+    let signed = stranger_signed();
+    let rejection = write(&channel(), &signed, BEFORE_EXPIRY).unwrap_err();
     assert_eq!(rejection.status, Status::Forbidden);
     assert!(
         rejection.info.contains("does not chain"),
@@ -160,7 +157,7 @@ fn identity_from_an_unknown_ca_is_forbidden() {
 
 #[test]
 fn creator_that_does_not_parse_is_forbidden() {
-    let access = channel().access;
+    let config = channel();
     for creator in [
         Bytes::from_static(b"\xff\xff"),
         SerializedIdentity {
@@ -180,7 +177,139 @@ fn creator_that_does_not_parse_is_forbidden() {
             creator,
             ..fabric_signed()
         };
-        let rejection = access.check(&signed, WRITERS, BEFORE_EXPIRY).unwrap_err();
+        let rejection = write(&config, &signed, BEFORE_EXPIRY).unwrap_err();
         assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
     }
+}
+
+/// `channel()` with the Orderer group's capabilities removed: a channel on which Fabric
+/// does not check a Broadcast signer's expiry. (Test bytes: re-encoding is fine here.)
+fn channel_without_capabilities() -> ChannelConfig {
+    use orderer_proto::common::{Block, ConfigEnvelope};
+    let mut block =
+        Block::decode(
+            &std::fs::read(vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block"))
+                .unwrap()[..],
+        )
+        .unwrap();
+    let data = block.data.as_mut().unwrap();
+    let mut envelope = Envelope::decode(data.data[0].clone()).unwrap();
+    let mut payload = Payload::decode(envelope.payload.clone()).unwrap();
+    let mut config = ConfigEnvelope::decode(payload.data.clone()).unwrap();
+    let orderer = config
+        .config
+        .as_mut()
+        .unwrap()
+        .channel_group
+        .as_mut()
+        .unwrap()
+        .groups
+        .get_mut("Orderer")
+        .unwrap();
+    assert!(orderer.values.remove("Capabilities").is_some());
+    payload.data = config.encode_to_vec().into();
+    envelope.payload = payload.encode_to_vec().into();
+    data.data[0] = envelope.encode_to_vec().into();
+    let config = ChannelConfig::from_block(&block.encode_to_vec()).unwrap();
+    assert!(!config.expiration_check());
+    config
+}
+
+/// A channel whose config has no organizations (configtxgen's `SampleInsecureSolo`):
+/// every Readers and Writers policy is an implicit meta policy over nothing, threshold 0,
+/// met without looking at any identity (Fabric's common/policies/implicitmeta.go).
+fn channel_without_orgs() -> ChannelConfig {
+    let spec = engine::genesis::GenesisSpec {
+        channel_id: "insecure".into(),
+        consensus: "solo".into(),
+        kafka_brokers: Vec::new(),
+        batch_size: engine::cutter::BatchSize {
+            max_message_count: 10,
+            absolute_max_bytes: 1 << 20,
+            preferred_max_bytes: 1 << 19,
+        },
+        batch_timeout: std::time::Duration::from_secs(1),
+        orgs: Vec::new(),
+        sequence: 0,
+    };
+    ChannelConfig::from_block(&spec.build()).unwrap()
+}
+
+#[test]
+fn channel_without_organizations_admits_any_envelope() {
+    let config = channel_without_orgs();
+    let mut flipped = fabric_signed();
+    let mut signature = flipped.signature.to_vec();
+    signature[12] ^= 0x04;
+    flipped.signature = signature.into();
+    let payload = Bytes::from_static(b"payload");
+    for signed in [
+        SignedData {
+            creator: Bytes::new(),
+            payload: payload.clone(),
+            signature: Bytes::new(),
+        },
+        SignedData {
+            creator: Bytes::from_static(b"\xff\xff not an identity"),
+            payload,
+            signature: Bytes::from_static(b"not a signature"),
+        },
+        flipped,
+        fabric_signed(),
+    ] {
+        write(&config, &signed, BEFORE_EXPIRY).unwrap();
+        read(&config, &signed, BEFORE_EXPIRY).unwrap();
+    }
+    // Fabric's expiration rule reads the certificate alone, before the policy: an expired
+    // certificate is still refused where the capability asks for the check.
+    let rejection = write(&config, &fabric_signed(), AFTER_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::BadRequest);
+    let rejection = read(&config, &fabric_signed(), AFTER_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden);
+}
+
+/// Fabric's `expirationRejectRule` (orderer/common/msgprocessor/expiration.go) applies
+/// only when the Orderer capabilities enable ExpirationCheck; Deliver's session access
+/// control (common/deliver/acl.go) always checks expiry.
+#[test]
+fn broadcast_checks_expiry_only_with_the_capability_deliver_always() {
+    let config = channel_without_capabilities();
+    write(&config, &fabric_signed(), AFTER_EXPIRY).unwrap();
+    let rejection = read(&config, &fabric_signed(), AFTER_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden);
+    assert_eq!(rejection.info, "client identity expired");
+    let with_capability = channel();
+    assert!(with_capability.expiration_check());
+    let rejection = write(&with_capability, &fabric_signed(), AFTER_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::BadRequest);
+}
+
+/// `General.Authentication.NoExpirationChecks: true` turns both checks off, and a Deliver
+/// session then never ends for expiry.
+#[test]
+fn no_expiration_checks_admits_expired_signers_everywhere() {
+    let config = channel();
+    let off = Rules {
+        expiration_checks: false,
+    };
+    admission::authorize_writer(&config, &fabric_signed(), off, AFTER_EXPIRY).unwrap();
+    let admitted =
+        admission::authorize_reader(&config.access, &fabric_signed(), off, AFTER_EXPIRY).unwrap();
+    assert_eq!(admitted.expires_at_unix, i64::MAX);
+    let expires_at = read(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap();
+    assert!(expires_at > BEFORE_EXPIRY && expires_at < AFTER_EXPIRY);
+}
+
+/// Expiry comes before the signature filter, as in Fabric's rule order: an expired
+/// certificate of an unknown CA is BAD_REQUEST ("identity expired"), not FORBIDDEN.
+#[test]
+fn expiry_is_judged_before_the_identity_is_validated() {
+    let signed = stranger_signed();
+    // The test CA's certificates are valid until 2099.
+    let after_2099 = 4_102_444_800 + 86_400;
+    let rejection = write(&channel(), &signed, after_2099).unwrap_err();
+    assert_eq!(rejection.status, Status::BadRequest, "{}", rejection.info);
+    assert_eq!(rejection.info, "identity expired");
+    let rejection = write(&channel(), &signed, BEFORE_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
 }

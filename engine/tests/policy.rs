@@ -95,8 +95,15 @@ fn tree() -> PolicyTree {
             role("Org2", MspRoleType::Member),
         ],
     );
+    let leaf = ConfigGroup {
+        policies: HashMap::from([("Empty".to_string(), implicit(Rule::All, "Nothing"))]),
+        ..ConfigGroup::default()
+    };
     let root = ConfigGroup {
-        groups: HashMap::from([("Application".to_string(), application)]),
+        groups: HashMap::from([
+            ("Application".to_string(), application),
+            ("Leaf".to_string(), leaf),
+        ]),
         policies: HashMap::from([
             ("TwoOrgs".to_string(), two_of_org1_org2),
             ("Empty".to_string(), implicit(Rule::All, "Nothing")),
@@ -162,8 +169,15 @@ fn implicit_meta_any_all_majority() {
     assert!(admins.evaluate(&[&a1, &a2]));
     assert!(!admins.evaluate(&[&m1, &m2]), "members are not admins");
     assert!(
-        tree.get("/Channel/Empty").unwrap().evaluate(&[]),
-        "no sub-policies: satisfied"
+        tree.get("/Channel/Leaf/Empty").unwrap().evaluate(&[]),
+        "no sub-groups, so no sub-policies: threshold 0, satisfied by nobody"
+    );
+    assert!(
+        !tree
+            .get("/Channel/Empty")
+            .unwrap()
+            .evaluate(&[&m1, &m2, &m3]),
+        "sub-groups without the sub-policy each count as a rejecting sub-policy"
     );
 }
 
@@ -223,4 +237,54 @@ fn fabric_genesis_policy_tree_admits_the_sample_identity() {
     ] {
         assert!(tree.get(policy).unwrap().evaluate(&[&identity]), "{policy}");
     }
+}
+
+/// Fabric's `newImplicitMetaPolicy` (common/policies/implicitmeta.go) takes one
+/// sub-policy from every child group; a child without the named policy gives one that
+/// always rejects, and ALL and MAJORITY count it.
+#[test]
+fn implicit_meta_counts_children_that_lack_the_sub_policy() {
+    let orgs = Orgs::new();
+    let mut lacking = org_group("Org2");
+    lacking.policies.remove("Writers");
+    let application = ConfigGroup {
+        groups: HashMap::from([
+            ("Org1".to_string(), org_group("Org1")),
+            ("Org2".to_string(), lacking),
+        ]),
+        policies: HashMap::from([
+            ("AllWriters".to_string(), implicit(Rule::All, "Writers")),
+            (
+                "MajorityWriters".to_string(),
+                implicit(Rule::Majority, "Writers"),
+            ),
+            ("AnyWriters".to_string(), implicit(Rule::Any, "Writers")),
+            (
+                "AllMissing".to_string(),
+                implicit(Rule::All, "NoSuchPolicy"),
+            ),
+        ]),
+        ..ConfigGroup::default()
+    };
+    let root = ConfigGroup {
+        groups: HashMap::from([("Application".to_string(), application)]),
+        ..ConfigGroup::default()
+    };
+    let tree = PolicyTree::from_config(&root).unwrap();
+    let (m1, m2) = (orgs.identity(1, "client", 1), orgs.identity(2, "client", 2));
+    let policy = |name: &str| tree.get(&format!("/Channel/Application/{name}")).unwrap();
+    assert!(
+        !policy("AllWriters").evaluate(&[&m1, &m2]),
+        "ALL over two orgs where Org2 has no Writers can never be met"
+    );
+    assert!(
+        !policy("MajorityWriters").evaluate(&[&m1, &m2]),
+        "MAJORITY of two needs both, and Org2's rejects"
+    );
+    assert!(policy("AnyWriters").evaluate(&[&m1]));
+    assert!(!policy("AnyWriters").evaluate(&[&m2]));
+    assert!(
+        !policy("AllMissing").evaluate(&[&m1, &m2]),
+        "two children without the sub-policy: two rejecting sub-policies, not zero"
+    );
 }

@@ -1,30 +1,24 @@
 //! A creator (serialized identity: MSP ID and certificate) and signature checked against
-//! a channel's Writers policy, as Broadcast does for every envelope.
+//! a channel's Writers policy, as Broadcast does for every envelope (expiry by
+//! capability, identity, signature, policy). The channel is Fabric's `appchannel`
+//! genesis from the test vectors, so identities are parsed and validated against a real
+//! org's MSP.
 #![no_main]
 
 use std::sync::LazyLock;
 
-use engine::access::{AccessControl, SignedData, WRITERS};
-use engine::genesis::GenesisSpec;
+use engine::admission::{self, Rules};
+use engine::config::ChannelConfig;
+use engine::envelope::SignedData;
 use libfuzzer_sys::fuzz_target;
 
-static ACCESS: LazyLock<std::sync::Arc<AccessControl>> = LazyLock::new(|| {
-    let spec = GenesisSpec {
-        channel_id: "fuzz".into(),
-        consensus: "solo".into(),
-        kafka_brokers: Vec::new(),
-        batch_size: engine::cutter::BatchSize {
-            max_message_count: 10,
-            absolute_max_bytes: 1 << 20,
-            preferred_max_bytes: 1 << 19,
-        },
-        batch_timeout: std::time::Duration::from_secs(1),
-        orgs: Vec::new(),
-        sequence: 0,
-    };
-    engine::config::ChannelConfig::from_block(&spec.build())
-        .expect("a made genesis block reads")
-        .access
+static CHANNEL: LazyLock<ChannelConfig> = LazyLock::new(|| {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fabric-vectors/genesis/v1.4.12/appchannel.solo.genesis.block"
+    );
+    let block = std::fs::read(path).expect("the Fabric vectors beside the repository");
+    ChannelConfig::from_block(&block).expect("Fabric's genesis block reads")
 });
 
 fuzz_target!(|data: &[u8]| {
@@ -35,5 +29,5 @@ fuzz_target!(|data: &[u8]| {
         payload: bytes::Bytes::from_static(b"payload"),
         signature: bytes::Bytes::copy_from_slice(rest),
     };
-    let _ = ACCESS.check(&signed, WRITERS, 1_800_000_000);
+    let _ = admission::authorize_writer(&CHANNEL, &signed, Rules::default(), 1_800_000_000);
 });

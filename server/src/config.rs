@@ -49,6 +49,19 @@ fn boolean(value: &str) -> Result<bool, String> {
     }
 }
 
+/// `General.BCCSP.Default`: this orderer signs with the file key of `General.LocalMSPDir`
+/// (Fabric's `SW`). `PKCS11` would have the operator believe the key is in an HSM while a
+/// file key signs, so it stops the start.
+fn check_bccsp(value: &str) -> Result<(), String> {
+    match value.to_ascii_uppercase().as_str() {
+        "" | "SW" => Ok(()),
+        "PKCS11" => Err(
+            "PKCS11 (signing with an HSM) is not supported by this orderer yet: it signs with the software key in General.LocalMSPDir's keystore; set SW".into(),
+        ),
+        other => Err(format!("unknown BCCSP provider {other:?}: only SW is supported")),
+    }
+}
+
 /// A duration key's value in Go's syntax (`20s`, `15m`), which must be positive.
 fn positive_duration(value: &str) -> Result<std::time::Duration, String> {
     value
@@ -94,6 +107,10 @@ pub struct General {
     /// `General.Authentication.TimeWindow`: how far a Deliver request's timestamp may be
     /// from the orderer's clock.
     pub time_window: std::time::Duration,
+    /// `General.Authentication.NoExpirationChecks: true` turns off the expiry checks of
+    /// signers (Broadcast's, which the ExpirationCheck capability also gates, and
+    /// Deliver's), as in Fabric.
+    pub admission: engine::admission::Rules,
 }
 
 /// How the first channel is made.
@@ -152,6 +169,7 @@ impl Default for Config {
                 grpc: GrpcLimits::default(),
                 durable_acks: false,
                 time_window: crate::service::TIME_WINDOW_DEFAULT,
+                admission: engine::admission::Rules::default(),
             },
             file_ledger: FileLedger {
                 location: PathBuf::from(FILE_LEDGER_LOCATION_DEFAULT),
@@ -345,6 +363,10 @@ impl Config {
             "General.Authentication.TimeWindow" => {
                 self.general.time_window = positive_duration(value)?;
             }
+            "General.Authentication.NoExpirationChecks" => {
+                self.general.admission.expiration_checks = !boolean(value)?;
+            }
+            "General.BCCSP.Default" => check_bccsp(value)?,
             "General.AckMode" => {
                 self.general.durable_acks = match value.to_ascii_lowercase().as_str() {
                     "durable" => true,

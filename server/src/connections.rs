@@ -7,7 +7,9 @@
 //! Every connection must send its first [`SETUP_BYTES`] (the HTTP/2 preface, or a TLS
 //! hello) within [`SETUP_TIMEOUT`] or be closed, so sockets that connect and stay silent
 //! cannot hold the permits (or file descriptors) for long; the TLS handshake has the same
-//! deadline.
+//! deadline ([`tls`]).
+
+pub mod tls;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -15,6 +15,7 @@ pub mod logging;
 pub mod metrics;
 pub mod operations;
 pub mod service;
+pub mod tls;
 pub mod verify;
 
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct ServeOptions {
     pub grpc: config::GrpcLimits,
     /// `General.Authentication.TimeWindow` for Deliver requests.
     pub time_window: std::time::Duration,
+    /// `General.Authentication.NoExpirationChecks`, as admission rules.
+    pub admission: engine::admission::Rules,
 }
 
 impl Default for ServeOptions {
@@ -68,6 +71,7 @@ impl Default for ServeOptions {
             metrics: Arc::default(),
             grpc: config::GrpcLimits::default(),
             time_window: service::TIME_WINDOW_DEFAULT,
+            admission: engine::admission::Rules::default(),
         }
     }
 }
@@ -90,6 +94,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         tls: config.general.tls.load(config::TlsSection::General)?,
         grpc: config.general.grpc,
         time_window: config.general.time_window,
+        admission: config.general.admission,
         ..ServeOptions::default()
     };
     let registrar = Arc::new(open_registrar(&config, &options.metrics).await?);
@@ -198,6 +203,7 @@ pub async fn serve_registrar(
         Checks::Enforced {
             pool: Arc::new(pool),
             clock: options.clock,
+            rules: options.admission,
         }
     } else {
         Checks::Skipped
@@ -206,7 +212,7 @@ pub async fn serve_registrar(
         action: "read listen address".into(),
         source,
     })?;
-    let tls = options.tls.as_ref().map(tls_config);
+    let tls = options.tls.as_ref().map(tls_acceptor).transpose()?;
     let deliver_rules = service::DeliverRules {
         time_window: options.time_window,
         mutual_tls: options
@@ -226,24 +232,30 @@ pub async fn serve_registrar(
     let server = AtomicBroadcastServer::new(service)
         .max_decoding_message_size(options.grpc.max_recv_bytes)
         .max_encoding_message_size(options.grpc.max_send_bytes);
-    let mut builder = tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(options.grpc.keepalive_interval))
         .http2_keepalive_timeout(Some(options.grpc.keepalive_timeout))
-        .max_concurrent_streams(options.grpc.max_concurrent_streams);
-    if let Some(tls) = tls {
-        builder = builder.tls_config(tls)?;
-    }
-    let result = builder
-        .add_service(server)
-        .serve_with_incoming_shutdown(
-            connections::limited(listener, options.grpc.max_connections),
-            async move {
-                shutdown.await;
-                info!("shutting down: ending streams, storing pending envelopes");
-                stop.send_replace(true);
-            },
-        )
-        .await;
+        .max_concurrent_streams(options.grpc.max_concurrent_streams)
+        .add_service(server);
+    let connections = connections::limited(listener, options.grpc.max_connections);
+    let shutdown = async move {
+        shutdown.await;
+        info!("shutting down: ending streams, storing pending envelopes");
+        stop.send_replace(true);
+    };
+    let result = match tls {
+        Some(acceptor) => {
+            let handshaken = connections::tls::handshaking(connections, acceptor);
+            router
+                .serve_with_incoming_shutdown(handshaken, shutdown)
+                .await
+        }
+        None => {
+            router
+                .serve_with_incoming_shutdown(connections, shutdown)
+                .await
+        }
+    };
     let stopping = Arc::clone(&registrar);
     tokio::task::spawn_blocking(move || stopping.shutdown())
         .await
@@ -279,20 +291,25 @@ fn with_channel_tls_cas(
     Ok(Some(tls))
 }
 
-/// The listener's TLS: the server's identity and, for mutual TLS, the roots a client's
-/// certificate must chain to (a client without one is refused at the handshake).
-fn tls_config(tls: &config::ServerTls) -> tonic::transport::ServerTlsConfig {
-    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-    let identity = Identity::from_pem(&tls.certificate_pem, &tls.private_key_pem);
-    let config = ServerTlsConfig::new()
-        .identity(identity)
-        .timeout(connections::SETUP_TIMEOUT);
-    match &tls.client_roots_pem {
-        Some(roots) if tls.client_auth_required => config
-            .client_ca_root(Certificate::from_pem(roots))
-            .client_auth_optional(false),
-        _ => config,
-    }
+/// The listener's TLS: the server's identity, HTTP/2 by ALPN and, for mutual TLS, the
+/// roots a client's certificate must chain to (a client without one is refused at the
+/// handshake), judged by the clock shifted back by `TLSHandshakeTimeShift`.
+fn tls_acceptor(tls: &config::ServerTls) -> Result<tokio_rustls::TlsAcceptor, Error> {
+    let client_auth = match &tls.client_roots_pem {
+        Some(_) if tls.client_auth_required => crate::tls::ClientAuth::Required,
+        _ => crate::tls::ClientAuth::Off,
+    };
+    let config = crate::tls::server_config(
+        tls,
+        crate::tls::Settings {
+            section: "General",
+            client_auth,
+            time_shift: tls.handshake_time_shift,
+            lenient_roots: true,
+            alpn_h2: true,
+        },
+    )?;
+    Ok(tokio_rustls::TlsAcceptor::from(config))
 }
 
 /// Opens the ledger of `config` and starts its chains, bootstrapping from
@@ -329,6 +346,7 @@ pub async fn open_registrar(
             kafka: config.kafka.clone(),
             durable_acks: config.general.durable_acks,
             fill_observer: Some(Arc::clone(metrics) as _),
+            admission: config.general.admission,
             ..engine::chain::ChainOptions::default()
         },
     };

@@ -14,8 +14,9 @@ use tracing::info;
     about = "Hyperledger Fabric ordering service node"
 )]
 struct Cli {
+    /// Without a command the orderer starts, as Fabric's `orderer` does.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -25,20 +26,7 @@ enum Command {
     /// ORDERER_* environment variables (Fabric's names, e.g. ORDERER_GENERAL_BOOTSTRAPFILE,
     /// ORDERER_GENERAL_LISTENPORT, ORDERER_FILELEDGER_LOCATION); the flags below override
     /// both.
-    Start {
-        /// The orderer.yaml to read.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// General.BootstrapFile: genesis block to bootstrap a new ledger from.
-        #[arg(long)]
-        bootstrap_file: Option<PathBuf>,
-        /// FileLedger.Location: the ledger directory.
-        #[arg(long)]
-        ledger_dir: Option<PathBuf>,
-        /// General.ListenPort (0 picks a free port and logs it).
-        #[arg(long)]
-        listen_port: Option<u16>,
-    },
+    Start(StartArgs),
     /// Measure: an in-process orderer (solo, temporary ledger, gRPC on loopback) under the
     /// canonical workload; prints throughput and latency, appends a record to results/.
     Benchmark(Box<orderer::benchmark::BenchmarkArgs>),
@@ -46,9 +34,29 @@ enum Command {
     Version,
 }
 
+/// The flags of `orderer start`.
+#[derive(clap::Args, Default)]
+struct StartArgs {
+    /// The orderer.yaml to read.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// General.BootstrapFile: genesis block to bootstrap a new ledger from.
+    #[arg(long)]
+    bootstrap_file: Option<PathBuf>,
+    /// FileLedger.Location: the ledger directory.
+    #[arg(long)]
+    ledger_dir: Option<PathBuf>,
+    /// General.ListenPort (0 picks a free port and logs it).
+    #[arg(long)]
+    listen_port: Option<u16>,
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Start(StartArgs::default()))
+    {
         Command::Version => {
             println!("orderer {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -63,12 +71,12 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Start {
+        Command::Start(StartArgs {
             config,
             bootstrap_file,
             ledger_dir,
             listen_port,
-        } => {
+        }) => {
             init_logging();
             let file = match config {
                 Some(file) => Some(file),

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use loadgen::client::{BroadcastStream, DeliverStream};
 use loadgen::envelope::{self, EnvelopeSpec, Seek};
 use orderer_proto::common::{HeaderType, Status};
+use orderer_proto::orderer::seek_info::SeekErrorResponse;
 use orderer_proto::orderer::{SeekInfo, SeekOldest, SeekPosition, seek_position};
 use orderer_proto::raw::DeliverFrame;
 use prost::Message;
@@ -58,12 +59,24 @@ fn refused_requests(channel: &str) -> Vec<(&'static str, Bytes, Status)> {
         ),
         (
             "start after stop",
-            seek(channel, Seek::At(5), Seek::At(4), false),
+            seek(channel, Seek::At(1), Seek::At(0), false),
             Status::BadRequest,
         ),
         (
             "past the end, fail if not ready",
             seek(channel, Seek::At(1), Seek::At(1), true),
+            Status::NotFound,
+        ),
+        // Fabric's file ledger iterator: a specified start above the height is NOT_FOUND,
+        // even when the request would wait and even when its stop is below its start.
+        (
+            "start past the height, block until ready",
+            seek(channel, Seek::At(2), Seek::At(2), false),
+            Status::NotFound,
+        ),
+        (
+            "start past the height, stop below it",
+            seek(channel, Seek::At(5), Seek::At(4), false),
             Status::NotFound,
         ),
     ]
@@ -195,4 +208,63 @@ async fn a_request_older_than_the_time_window_is_bad_request() {
     // The stream stays up: a new request is served.
     let again = seek(CHANNEL, Seek::Oldest, Seek::At(0), true);
     assert_eq!(deliver.fetch(again).await.unwrap().1, Status::Success);
+}
+
+/// Fabric's deliver handler answers SERVICE_UNAVAILABLE while the chain reports an error
+/// (`chain.Errored()`; a Kafka chain does until its consenter has connected), unless the
+/// request says `BEST_EFFORT`, which is served from the ledger as it is
+/// (common/deliver/deliver.go). Here the channel's only broker cannot be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_whose_consenter_has_not_started_serves_only_best_effort_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = genesis_spec("unstarted", &[org_spec(&org().ca, &org().admin)]);
+    spec.consensus = "kafka".into();
+    // Port 9 on loopback: nothing listens there.
+    spec.kafka_brokers = vec!["127.0.0.1:9".into()];
+    let genesis_block = dir.path().join("unstarted.block");
+    std::fs::write(&genesis_block, spec.build()).unwrap();
+    let ledger = tempfile::tempdir().unwrap();
+    let mut config = orderer::Config::default();
+    config.general.bootstrap_file = Some(genesis_block.clone());
+    config.general.local_msp_dir = Some(orderer_msp_dir());
+    config.general.local_msp_id = ORG.into();
+    config.file_ledger.location = ledger.path().to_path_buf();
+    let orderer = TestOrderer::start_unready(config).await;
+    let mut client = orderer.client().await;
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let request = |start, stop, error_response: SeekErrorResponse| {
+        let info = SeekInfo {
+            start: Some(position(start)),
+            stop: Some(position(stop)),
+            error_response: error_response as i32,
+            ..SeekInfo::default()
+        };
+        seek_envelope("unstarted", info.encode_to_vec().into())
+    };
+    let (blocks, status) = deliver
+        .fetch(request(0, 0, SeekErrorResponse::Strict))
+        .await
+        .unwrap();
+    assert_eq!((blocks.len(), status), (0, Status::ServiceUnavailable));
+    let (blocks, status) = deliver
+        .fetch(request(0, 0, SeekErrorResponse::BestEffort))
+        .await
+        .unwrap();
+    assert_eq!((blocks.len(), status), (1, Status::Success));
+    assert_eq!(&blocks[0][..], &std::fs::read(&genesis_block).unwrap()[..]);
+    // Best effort waits for a block the chain cannot cut; strict would have been refused.
+    deliver
+        .request(request(1, 1, SeekErrorResponse::BestEffort))
+        .await
+        .unwrap();
+    let waiting = tokio::time::timeout(Duration::from_millis(600), deliver.next()).await;
+    assert!(waiting.is_err(), "a best-effort request waits: {waiting:?}");
+}
+
+fn position(number: u64) -> SeekPosition {
+    SeekPosition {
+        r#type: Some(seek_position::Type::Specified(
+            orderer_proto::orderer::SeekSpecified { number },
+        )),
+    }
 }

@@ -257,3 +257,56 @@ fn tls_without_its_certificate_is_refused_at_start() {
     let stderr = refused_start(&[("ORDERER_GENERAL_TLS_ENABLED", "true")]);
     assert!(stderr.contains("General.TLS.Certificate"), "{stderr}");
 }
+
+/// A client CA made here, and a client TLS certificate of it that expired a day ago.
+fn expired_client(dir: &Path) -> (String, ClientTls) {
+    use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(vec![]).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    ca_params.not_after = rcgen::date_time_ymd(2099, 1, 1);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["peer0".to_string()]).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(30);
+    params.not_after = now - time::Duration::days(1);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let ca_file = write_text(dir, "expired-client-ca.crt", &ca_cert.pem());
+    let tls = ClientTls {
+        root_cas_pem: Vec::new(),
+        identity: Some((cert.pem().into_bytes(), key.serialize_pem().into_bytes())),
+        server_name: None,
+    };
+    (ca_file, tls)
+}
+
+/// `General.TLS.TLSHandshakeTimeShift`, as Fabric's gRPC server applies it: under mutual
+/// TLS a client certificate is judged by the clock shifted back by it, so a client whose
+/// certificate expired a day ago is refused at the handshake without a shift and served
+/// with a two-day one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_time_shift_admits_client_certificates_expired_within_it() {
+    let server_ca = DevCa::generate("ServerTLSCA").unwrap();
+    let server = server_ca.issue_tls(&["127.0.0.1"]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca_file, mut tls) = expired_client(dir.path());
+    tls.root_cas_pem = server_ca.cert_pem().as_bytes().to_vec();
+    for (shift, expected_ok) in [("0s", false), ("48h", true)] {
+        let mut env = tls_env(dir.path(), &server, None);
+        env.push(("ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED", "true".into()));
+        env.push(("ORDERER_GENERAL_TLS_CLIENTROOTCAS", format!("[{ca_file}]")));
+        env.push(("ORDERER_GENERAL_TLS_TLSHANDSHAKETIMESHIFT", shift.into()));
+        let ledger = dir.path().join(format!("ledger-{shift}"));
+        let orderer = spawn_orderer_with(&ledger, &genesis(), &env);
+        let status = order_one(&orderer.endpoint, Some(&tls), shift.as_bytes()).await;
+        if expected_ok {
+            assert_eq!(status, Ok(Status::Success as i32), "shift {shift}");
+        } else {
+            assert!(status.is_err(), "shift {shift}: {status:?}");
+        }
+    }
+}

@@ -38,6 +38,8 @@ pub(crate) struct KafkaWorker {
     pub channel_id: String,
     /// What messages read back are validated against, when Fabric validates them again.
     pub config: crate::config::ChannelConfig,
+    /// The node's admission settings re-validation applies.
+    pub admission: crate::admission::Rules,
     pub bootstrap: String,
     pub options: KafkaOptions,
     pub processor: Processor,
@@ -145,9 +147,10 @@ impl KafkaWorker {
                     continue;
                 }
             };
-            let config = &self.config;
+            let (config, rules) = (&self.config, self.admission);
             let validate = |raw: &Bytes| {
-                crate::envelope::revalidate(config, raw.clone(), now_unix())
+                crate::admission::revalidate(config, raw.clone(), rules, now_unix())
+                    .map(|_| ())
                     .map_err(|rejection| rejection.info)
             };
             match self

@@ -152,6 +152,7 @@ fn dev_tls(
             private_key_pem: server.key_pem().into_bytes(),
             client_roots_pem: None,
             client_auth_required: false,
+            handshake_time_shift: std::time::Duration::ZERO,
         }),
         Some(loadgen::client::ClientTls {
             root_cas_pem: ca.cert_pem().as_bytes().to_vec(),

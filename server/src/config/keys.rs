@@ -15,6 +15,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "General.LocalMSPID",
     "General.AckMode",
     "General.Authentication.TimeWindow",
+    "General.Authentication.NoExpirationChecks",
+    "General.BCCSP.Default",
+    "General.TLS.TLSHandshakeTimeShift",
     "Operations.ListenAddress",
     "Operations.TLS.Enabled",
     "Operations.TLS.Certificate",
@@ -76,7 +79,6 @@ pub const UNSUPPORTED_VALUES: &[(&str, &[&str])] = &[
 
 /// Every other key of Fabric's orderer configuration.
 pub const KNOWN: &[&str] = &[
-    "General.TLS.TLSHandshakeTimeShift",
     "General.Keepalive.ServerMinInterval",
     "General.ConnectionTimeout",
     "General.Cluster.ListenAddress",
@@ -101,7 +103,6 @@ pub const KNOWN: &[&str] = &[
     "General.LogFormat",
     "General.Profile.Enabled",
     "General.Profile.Address",
-    "General.Authentication.NoExpirationChecks",
     "FileLedger.Prefix",
     "RAMLedger.HistorySize",
     "Kafka.Retry.Metadata.RetryMax",

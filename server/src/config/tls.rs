@@ -41,6 +41,9 @@ pub struct TlsConfig {
     pub client_auth_required: bool,
     /// `General.TLS.ClientRootCAs`: the roots client certificates must chain to.
     pub client_root_cas: Vec<PathBuf>,
+    /// `General.TLS.TLSHandshakeTimeShift`: client certificates are judged by the clock
+    /// shifted back by this much (0: the clock as it is).
+    pub handshake_time_shift: std::time::Duration,
 }
 
 /// What the listener serves with: PEM bytes read from the configured files.
@@ -54,6 +57,8 @@ pub struct ServerTls {
     pub client_roots_pem: Option<Vec<u8>>,
     /// Clients must present a certificate (that chains to `client_roots_pem`).
     pub client_auth_required: bool,
+    /// Client certificates are judged by the clock shifted back by this much.
+    pub handshake_time_shift: std::time::Duration,
 }
 
 impl std::fmt::Debug for ServerTls {
@@ -63,6 +68,7 @@ impl std::fmt::Debug for ServerTls {
             .field("private_key", &"<redacted>")
             .field("client_roots", &self.client_roots_pem.is_some())
             .field("client_auth_required", &self.client_auth_required)
+            .field("handshake_time_shift", &self.handshake_time_shift)
             .finish()
     }
 }
@@ -93,6 +99,17 @@ pub fn set(tls: &mut TlsConfig, key: &str, value: &str) -> Result<(), String> {
             tls.client_auth_required = super::boolean(value)?;
         }
         "ClientRootCAs" => tls.client_root_cas = path_list(value),
+        "TLSHandshakeTimeShift" => {
+            tls.handshake_time_shift = match value {
+                "" => std::time::Duration::ZERO,
+                _ => {
+                    value
+                        .parse::<engine::config::GoDuration>()
+                        .map_err(|error| error.to_string())?
+                        .0
+                }
+            };
+        }
         _ => return Err("unknown key".into()),
     }
     Ok(())
@@ -164,6 +181,7 @@ impl TlsConfig {
             private_key_pem: read(&key("PrivateKey"), &private_key)?,
             client_roots_pem,
             client_auth_required: self.client_auth_required,
+            handshake_time_shift: self.handshake_time_shift,
         }))
     }
 }

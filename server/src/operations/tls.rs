@@ -15,10 +15,6 @@ use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
-use rustls::RootCertStore;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::server::WebPkiClientVerifier;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
@@ -28,6 +24,7 @@ use tracing::debug;
 
 use crate::config::ServerTls;
 use crate::error::Error;
+use crate::tls::{ClientAuth, Settings};
 
 /// Handshakes in progress at once.
 pub const HANDSHAKES_MAX: usize = 256;
@@ -52,51 +49,24 @@ impl Connected<IncomingStream<'_, TlsListener>> for Peer {
     }
 }
 
-fn config_error(what: &str) -> impl FnOnce(rustls::Error) -> Error + '_ {
-    move |error| Error::Config(format!("Operations.TLS: {what}: {error}"))
-}
-
-/// The rustls server configuration of `tls`.
+/// The rustls server configuration of `tls`: a client certificate is verified when
+/// one is given (`ClientRootCAs`), and required with `ClientAuthRequired`.
 pub fn server_config(tls: &ServerTls) -> Result<Arc<rustls::ServerConfig>, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let pem_error = |key: &'static str| {
-        move |error: rustls::pki_types::pem::Error| {
-            Error::Config(format!("Operations.TLS.{key}: {error}"))
-        }
+    let client_auth = if tls.client_auth_required {
+        ClientAuth::Required
+    } else {
+        ClientAuth::Optional
     };
-    let certs = CertificateDer::pem_slice_iter(&tls.certificate_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(pem_error("Certificate"))?;
-    let key =
-        PrivateKeyDer::from_pem_slice(&tls.private_key_pem).map_err(pem_error("PrivateKey"))?;
-    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(config_error("protocol versions"))?;
-    let builder = match &tls.client_roots_pem {
-        Some(pem) => {
-            let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(pem) {
-                roots
-                    .add(cert.map_err(pem_error("ClientRootCAs"))?)
-                    .map_err(config_error("ClientRootCAs"))?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
-            let verifier = if tls.client_auth_required {
-                verifier
-            } else {
-                verifier.allow_unauthenticated()
-            };
-            let verifier = verifier
-                .build()
-                .map_err(|error| Error::Config(format!("Operations.TLS.ClientRootCAs: {error}")))?;
-            builder.with_client_cert_verifier(verifier)
-        }
-        None => builder.with_no_client_auth(),
-    };
-    let config = builder
-        .with_single_cert(certs, key)
-        .map_err(config_error("Certificate and PrivateKey"))?;
-    Ok(Arc::new(config))
+    crate::tls::server_config(
+        tls,
+        Settings {
+            section: "Operations",
+            client_auth,
+            time_shift: Duration::ZERO,
+            lenient_roots: false,
+            alpn_h2: false,
+        },
+    )
 }
 
 /// Connections of a TCP listener, through their TLS handshake.

@@ -86,7 +86,7 @@ impl DeliverRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::envelope::Rejection;
+    use engine::rejection::Rejection;
 
     fn request(sent: Option<SystemTime>, tls_cert_hash: &[u8]) -> SeekRequest {
         SeekRequest {

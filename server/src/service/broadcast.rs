@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::access::WRITERS;
 use engine::chain::{Accepted, Chain, SubmitError};
 use engine::cutter::Message;
-use engine::envelope::{self, Rejection};
+use engine::envelope;
 use engine::registrar::Registrar;
+use engine::rejection::Rejection;
 use futures::StreamExt as _;
 use futures::stream::FuturesOrdered;
 use orderer_proto::common::{HeaderType, Status as FabricStatus};
@@ -249,7 +249,8 @@ async fn check(
     }
 }
 
-/// The checks after decoding: channel, size, expiry, signature and Writers.
+/// The checks after decoding: channel (NOT_FOUND), then [`engine::admission`]'s size,
+/// expiry, signature and Writers.
 async fn admit(
     chain: Option<Arc<Chain>>,
     checks: &Checks,
@@ -258,11 +259,8 @@ async fn admit(
     let chain = chain.ok_or_else(|| {
         Rejection::not_found(format!("channel {} does not exist", inspected.channel_id))
     })?;
-    envelope::check_size(&inspected.message, &chain.config().batch_size)?;
-    checks
-        .admit(&chain.config().access, inspected.signed, WRITERS)
-        .await?;
-    Ok((chain, inspected.message))
+    let message = checks.admit(&chain, inspected).await?;
+    Ok((chain, message))
 }
 
 /// Hands the envelope to its chain, waiting up to [`ENQUEUE_TIMEOUT`] for room.

@@ -1,10 +1,14 @@
-//! Who may write and read: Fabric's signature and policy checks on the verify pool, with
-//! the clock that identity expiry is judged by.
+//! Who may write and read: [`engine::admission`]'s sequence on the verify pool, with the
+//! clock that identity expiry is judged by and the node's admission rules.
 
 use std::sync::Arc;
 
-use engine::access::{AccessControl, Admitted, SignedData};
-use engine::envelope::Rejection;
+use engine::access::AccessControl;
+use engine::admission::{self, Admitted, Rules};
+use engine::chain::Chain;
+use engine::cutter::Message;
+use engine::envelope::{Inspected, SignedData};
+use engine::rejection::Rejection;
 
 use crate::verify::VerifyPool;
 
@@ -32,6 +36,8 @@ pub enum Checks {
         pool: Arc<VerifyPool>,
         /// What expiry is judged by.
         clock: Clock,
+        /// `General.Authentication.NoExpirationChecks`, as rules.
+        rules: Rules,
     },
     /// No signature or policy check: only to measure what the checks cost
     /// (`orderer benchmark --no-verify`); the orderer binary never runs this way.
@@ -48,21 +54,40 @@ impl std::fmt::Debug for Checks {
 }
 
 impl Checks {
-    /// Checks `signed` against `policy` of `access`: expiry (BAD_REQUEST), then signature
-    /// and policy (FORBIDDEN).
+    /// Broadcast's sequence after decoding, for an envelope of `chain`'s channel: size,
+    /// expiry (by capability), signature and Writers. Skipped checks keep the size rule.
     pub async fn admit(
+        &self,
+        chain: &Arc<Chain>,
+        inspected: Inspected,
+    ) -> Result<Message, Rejection> {
+        match self {
+            Self::Enforced { pool, clock, rules } => {
+                let (chain, clock, rules) = (Arc::clone(chain), Arc::clone(clock), *rules);
+                pool.run(move || admission::admit(chain.config(), inspected, rules, clock()))
+                    .await
+                    .unwrap_or_else(|_| Err(stopping()))
+            }
+            Self::Skipped => {
+                admission::check_size(&inspected.message, &chain.config().batch_size)?;
+                Ok(inspected.message)
+            }
+        }
+    }
+
+    /// Deliver's check of a signed request against `access`: expiry, signature and
+    /// Readers (all FORBIDDEN).
+    pub async fn admit_reader(
         &self,
         access: &Arc<AccessControl>,
         signed: SignedData,
-        policy: &'static str,
     ) -> Result<Admitted, Rejection> {
         match self {
-            Self::Enforced { pool, clock } => {
-                let access = Arc::clone(access);
-                let clock = Arc::clone(clock);
-                pool.run(move || access.check(&signed, policy, clock()))
+            Self::Enforced { pool, clock, rules } => {
+                let (access, clock, rules) = (Arc::clone(access), Arc::clone(clock), *rules);
+                pool.run(move || admission::authorize_reader(&access, &signed, rules, clock()))
                     .await
-                    .unwrap_or_else(|_| Err(Rejection::unavailable("the orderer is stopping")))
+                    .unwrap_or_else(|_| Err(stopping()))
             }
             Self::Skipped => Ok(Admitted {
                 expires_at_unix: i64::MAX,
@@ -77,4 +102,8 @@ impl Checks {
             Self::Skipped => false,
         }
     }
+}
+
+fn stopping() -> Rejection {
+    Rejection::unavailable("the orderer is stopping")
 }

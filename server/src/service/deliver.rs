@@ -1,9 +1,9 @@
 //! Deliver: for each seek request on the stream, the blocks asked for and one status.
 
-use engine::access::{Admitted, READERS};
+use engine::admission::Admitted;
 use engine::chain::Chain;
-use engine::deliver::{SeekPlan, SeekRequest};
-use engine::envelope::Rejection;
+use engine::deliver::{self, SeekPlan, SeekRequest};
+use engine::rejection::Rejection;
 use orderer_proto::common::Status as FabricStatus;
 use orderer_proto::raw::{DeliverFrame, RawEnvelope};
 use tokio::sync::mpsc;
@@ -22,6 +22,9 @@ pub(super) struct Handler {
     /// The client's address, for the log.
     peer: Option<std::net::SocketAddr>,
 }
+
+/// How often a request waiting for blocks looks whether its chain failed.
+const FAILED_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Fabric's `filtered` label: this orderer's Deliver sends whole blocks.
 const UNFILTERED: &str = "false";
@@ -120,35 +123,46 @@ impl Handler {
         outcome
     }
 
+    /// Fabric's order after the channel is known (common/deliver/deliver.go,
+    /// `deliverBlocks`): the seek info decodes (BAD_REQUEST), the chain has not failed
+    /// unless the request is `BEST_EFFORT` (SERVICE_UNAVAILABLE), the request is signed
+    /// (BAD_REQUEST) by a reader (FORBIDDEN), then its positions (BAD_REQUEST, NOT_FOUND).
     async fn serve_request(
         &mut self,
         chain: &Chain,
         request: SeekRequest,
         responses: &Responses,
     ) -> Outcome {
-        let signed = match request.signed.clone() {
+        let seek = match request.seek_info() {
+            Ok(seek) => seek,
+            Err(rejection) => return refused(rejection),
+        };
+        let best_effort = deliver::best_effort(&seek);
+        if !best_effort && let Some(why) = failed(chain) {
+            return refused(Rejection::unavailable(why));
+        }
+        let signed = match request.signed {
             Ok(signed) => signed,
             Err(rejection) => return refused(rejection),
         };
         let admitted = match self
             .service
             .checks
-            .admit(&chain.config().access, signed, READERS)
+            .admit_reader(&chain.config().access, signed)
             .await
         {
             Ok(admitted) => admitted,
-            // Fabric's Deliver answers an expired identity FORBIDDEN, where Broadcast's
-            // expiration filter answers BAD_REQUEST.
-            Err(rejection) if rejection.status == FabricStatus::BadRequest => {
-                return refused(Rejection {
-                    status: FabricStatus::Forbidden,
-                    ..rejection
-                });
-            }
             Err(rejection) => return refused(rejection),
         };
-        match request.plan(chain.reader().height()) {
-            Ok(plan) => self.send_blocks(chain, plan, admitted, responses).await,
+        match deliver::plan(&seek, chain.reader().height()) {
+            Ok(plan) => {
+                let sending = Sending {
+                    plan,
+                    admitted,
+                    best_effort,
+                };
+                self.send_blocks(chain, sending, responses).await
+            }
             Err(rejection) => refused(rejection),
         }
     }
@@ -156,10 +170,14 @@ impl Handler {
     async fn send_blocks(
         &mut self,
         chain: &Chain,
-        plan: SeekPlan,
-        admitted: Admitted,
+        sending: Sending,
         responses: &Responses,
     ) -> Outcome {
+        let Sending {
+            plan,
+            admitted,
+            best_effort,
+        } = sending;
         let reader = chain.reader();
         let blocks_sent = self
             .service
@@ -169,9 +187,13 @@ impl Handler {
         let mut heights = reader.subscribe();
         let mut number = plan.start;
         loop {
-            if number >= reader.height() {
+            while number >= reader.height() {
                 if plan.fail_if_not_ready {
                     return Outcome::Status(FabricStatus::NotFound);
+                }
+                if !best_effort && let Some(why) = failed(chain) {
+                    debug!(channel = %chain.config().channel_id, %why, "deliver ends: chain failed");
+                    return Outcome::Status(FabricStatus::ServiceUnavailable);
                 }
                 tokio::select! {
                     changed = heights.wait_for(|height| *height > number) => {
@@ -179,6 +201,8 @@ impl Handler {
                             return Outcome::Status(FabricStatus::ServiceUnavailable);
                         }
                     }
+                    // Look again whether the chain failed meanwhile.
+                    _ = tokio::time::sleep(FAILED_POLL), if !best_effort => {}
                     _ = responses.closed() => return Outcome::Closed,
                     _ = self.service.stopping.wait_for(|stopping| *stopping) => return Outcome::Closed,
                 }
@@ -212,6 +236,27 @@ impl Handler {
             }
             number += 1;
         }
+    }
+}
+
+/// A request being served: its plan and what its checks decided.
+struct Sending {
+    plan: SeekPlan,
+    admitted: Admitted,
+    /// `BEST_EFFORT`: serve even from a failed chain.
+    best_effort: bool,
+}
+
+/// Why the chain counts as failed for Deliver (Fabric's `chain.Errored()`): halted, or a
+/// Kafka consenter that has not started (Fabric's Kafka chain starts with its error
+/// channel closed, until it is connected).
+fn failed(chain: &Chain) -> Option<&'static str> {
+    if chain.is_halted() {
+        Some("the chain has halted")
+    } else if !chain.is_ready() {
+        Some("the chain's consenter has not started")
+    } else {
+        None
     }
 }
 

@@ -38,6 +38,43 @@ pub fn vectors() -> PathBuf {
     )
 }
 
+/// A program of Fabric's own, built at `version` (`../shared/fabric-bin`, or
+/// `$FABRIC_BIN`): `fabric_bin("v2.5.6", "configtxgen")`.
+pub fn fabric_bin(version: &str, program: &str) -> PathBuf {
+    std::env::var_os("FABRIC_BIN")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fabric-bin"),
+            PathBuf::from,
+        )
+        .join(version)
+        .join(program)
+}
+
+/// A genesis block made by Fabric's v2.5.6 `configtxgen` from its sample `configtx.yaml`
+/// (`profile`, e.g. `SampleInsecureSolo`), for channel `channel_id`, written into `dir`.
+pub fn configtxgen_block(profile: &str, channel_id: &str, dir: &Path) -> PathBuf {
+    let path = dir.join(format!("{channel_id}.block"));
+    let output = std::process::Command::new(fabric_bin("v2.5.6", "configtxgen"))
+        .arg("-configPath")
+        .arg(fabric_bin("v2.5.6", "sampleconfig"))
+        .args([
+            "-profile",
+            profile,
+            "-channelID",
+            channel_id,
+            "-outputBlock",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "configtxgen failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    path
+}
+
 /// The application channel's solo genesis block made by Fabric's configtxgen.
 pub fn solo_genesis() -> PathBuf {
     vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block")
@@ -187,6 +224,22 @@ impl TestOrderer {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        Self::serve(registrar, options).await
+    }
+
+    /// Serves at once, whether or not every chain has started (a Kafka chain whose
+    /// broker cannot be reached never does).
+    pub async fn start_unready(config: Config) -> Self {
+        let options = ServeOptions::default();
+        let registrar = Arc::new(
+            orderer::open_registrar(&config, &options.metrics)
+                .await
+                .unwrap(),
+        );
+        Self::serve(registrar, options).await
+    }
+
+    async fn serve(registrar: Arc<engine::registrar::Registrar>, options: ServeOptions) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -300,17 +353,30 @@ pub async fn fetch_blocks_as(
     blocks
 }
 
-/// Every block of `channel` the orderer at `endpoint` has now, read as the tests' client.
+/// Every block of `channel` the orderer at `endpoint` has now, read as the tests' client
+/// with `BEST_EFFORT` (so also from a chain whose consenter is down).
 pub async fn chain_of(endpoint: &str, channel: &str) -> Vec<Block> {
+    use orderer_proto::orderer::seek_info::SeekErrorResponse;
+    use orderer_proto::orderer::seek_position::Type;
+    use orderer_proto::orderer::{SeekInfo, SeekNewest, SeekOldest, SeekPosition};
     let mut client = client::connect(endpoint).await.unwrap();
     let mut deliver = DeliverStream::open(&mut client).await.unwrap();
-    let request = envelope::seek_signed(
-        channel,
-        Seek::Oldest,
-        Seek::Newest,
-        false,
-        Some(&org().client),
-    )
+    let info = SeekInfo {
+        start: Some(SeekPosition {
+            r#type: Some(Type::Oldest(SeekOldest {})),
+        }),
+        stop: Some(SeekPosition {
+            r#type: Some(Type::Newest(SeekNewest {})),
+        }),
+        error_response: SeekErrorResponse::BestEffort as i32,
+        ..SeekInfo::default()
+    };
+    let request = envelope::build(&EnvelopeSpec {
+        channel_id: channel,
+        header_type: HeaderType::DeliverSeekInfo,
+        signer: Some(&org().client),
+        data: info.encode_to_vec().into(),
+    })
     .unwrap();
     let (blocks, status) = deliver.fetch(request).await.unwrap();
     assert_eq!(status, Status::Success);

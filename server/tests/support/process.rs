@@ -71,9 +71,19 @@ pub fn spawn_orderer(ledger: &Path) -> Process {
 /// Starts `orderer start` bootstrapped from `genesis_block`, with `env` on top, and waits
 /// for its listening line.
 pub fn spawn_orderer_with(ledger: &Path, genesis_block: &Path, env: &[(&str, String)]) -> Process {
+    spawn_orderer_command(&["start"], ledger, genesis_block, env)
+}
+
+/// [`spawn_orderer_with`] with the command line `args` (`&[]`: a bare `orderer`).
+pub fn spawn_orderer_command(
+    args: &[&str],
+    ledger: &Path,
+    genesis_block: &Path,
+    env: &[(&str, String)],
+) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orderer"));
     command
-        .arg("start")
+        .args(args)
         .env("ORDERER_GENERAL_LISTENADDRESS", "127.0.0.1")
         .env("ORDERER_GENERAL_LISTENPORT", "0")
         .env("ORDERER_GENERAL_BOOTSTRAPFILE", genesis_block)
