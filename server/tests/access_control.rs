@@ -264,6 +264,48 @@ async fn revoked_identity_is_forbidden(backend: &Backend) {
 
 /// A Deliver stream whose reader's certificate expires while it waits for blocks ends
 /// with FORBIDDEN, and nothing after the expiry is sent to it.
+/// Fabric's Broadcast checks a signer's expiry only when the channel's Orderer
+/// capabilities enable ExpirationCheck (orderer/common/msgprocessor/expiration.go,
+/// `expirationRejectRule.Apply`); Deliver's session check always does
+/// (common/deliver/acl.go). On a channel without capabilities a writer whose certificate
+/// expired (2031) by the orderer's clock (2032) is ordered, and refused as a reader.
+async fn without_the_expiration_capability_broadcast_takes_expired_signers(backend: &Backend) {
+    let (channel, genesis_block) = backend.channel("nocapability");
+    strip_orderer_capabilities(&genesis_block);
+    let ledger = tempfile::tempdir().unwrap();
+    let options = ServeOptions {
+        clock: Arc::new(|| YEAR_2032_UNIX),
+        ..ServeOptions::default()
+    };
+    let orderer = backend
+        .start_with(ledger.path(), &genesis_block, options)
+        .await;
+    let mut client = orderer.client().await;
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    let expired = org()
+        .ca
+        .issue_until("expired-writer", &["client"], 2031)
+        .unwrap()
+        .signer()
+        .unwrap();
+    let envelope = message_by(&expired, &channel, b"expired but no capability");
+    expect(
+        &mut stream,
+        "expired",
+        envelope.clone(),
+        Status::Success,
+        "",
+    )
+    .await;
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let request = envelope::seek_signed(&channel, Seek::Oldest, Seek::Newest, true, Some(&expired));
+    let (blocks, status) = deliver.fetch(request.unwrap()).await.unwrap();
+    assert_eq!((blocks.len(), status), (0, Status::Forbidden));
+    let (_, ordered) = ordered(&orderer.endpoint, &channel, 1).await;
+    assert_eq!(ordered, vec![envelope]);
+    orderer.stop().await;
+}
+
 async fn deliver_stream_ends_forbidden_when_its_reader_expires(backend: &Backend) {
     let reader = org()
         .ca
@@ -332,4 +374,5 @@ generic!(
     expired_identity_and_missing_header_are_bad_requests,
     revoked_identity_is_forbidden,
     deliver_stream_ends_forbidden_when_its_reader_expires,
+    without_the_expiration_capability_broadcast_takes_expired_signers,
 );

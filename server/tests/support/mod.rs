@@ -75,6 +75,31 @@ pub fn configtxgen_block(profile: &str, channel_id: &str, dir: &Path) -> PathBuf
     path
 }
 
+/// Rewrites the genesis block at `path` without its Orderer group's capabilities (a
+/// channel made before Fabric v1.1, on which Broadcast does not check expiry). Test
+/// bytes: re-encoding is fine here.
+pub fn strip_orderer_capabilities(path: &Path) {
+    use orderer_proto::common::{ConfigEnvelope, Envelope, Payload};
+    let mut block = Block::decode(Bytes::from(std::fs::read(path).unwrap())).unwrap();
+    let data = block.data.as_mut().unwrap();
+    let mut envelope = Envelope::decode(data.data[0].clone()).unwrap();
+    let mut payload = Payload::decode(envelope.payload.clone()).unwrap();
+    let mut config = ConfigEnvelope::decode(payload.data.clone()).unwrap();
+    let root = config
+        .config
+        .as_mut()
+        .unwrap()
+        .channel_group
+        .as_mut()
+        .unwrap();
+    let orderer = root.groups.get_mut("Orderer").unwrap();
+    assert!(orderer.values.remove("Capabilities").is_some());
+    payload.data = config.encode_to_vec().into();
+    envelope.payload = payload.encode_to_vec().into();
+    data.data[0] = envelope.encode_to_vec().into();
+    std::fs::write(path, block.encode_to_vec()).unwrap();
+}
+
 /// The application channel's solo genesis block made by Fabric's configtxgen.
 pub fn solo_genesis() -> PathBuf {
     vectors().join("genesis/v1.4.12/appchannel.solo.genesis.block")
