@@ -161,8 +161,8 @@ async fn collect<T: 'static>(mut set: JoinSet<Result<T, Error>>) -> Result<Vec<T
     Ok(out)
 }
 
-/// The number of the newest block of `channel` now.
-async fn newest_block(
+/// The number of the newest block of `channel` now, read over a Deliver stream of its own.
+pub async fn newest_block(
     client: &mut client::Client,
     channel: &str,
     signer: Option<&crate::msp::Signer>,
