@@ -23,7 +23,8 @@ pub struct WorkloadArgs {
     /// Deliver clients per channel; each must see every envelope.
     #[arg(long, default_value_t = 1)]
     pub deliverers: usize,
-    /// Payload data bytes per envelope.
+    /// Payload data bytes per envelope (endorser transactions: bytes of the chaincode
+    /// action's read-write set).
     #[arg(long, default_value_t = 1024)]
     pub message_size: usize,
     /// Envelopes to send in all.
@@ -38,7 +39,8 @@ pub struct WorkloadArgs {
     /// With --rate max: envelopes in flight per stream.
     #[arg(long, default_value_t = 256)]
     pub window: usize,
-    /// Header type of the envelopes: message or endorser-transaction.
+    /// Header type of the envelopes: message, or endorser-transaction (a transaction a
+    /// peer can read, endorsed by the signer).
     #[arg(long, default_value = "message")]
     pub header_type: String,
     /// Sign every envelope before the clock starts.

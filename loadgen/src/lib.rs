@@ -2,6 +2,7 @@
 //!
 //! - [`envelope`]: envelopes as a Fabric client builds them (headers, tx id, nonce) and
 //!   Deliver seek requests.
+//! - [`transaction`]: endorser transactions a peer can read, down to a sized read-write set.
 //! - [`client`]: a pipelined Broadcast stream and a Deliver stream that hand back the
 //!   bytes the orderer sent.
 //! - [`msp`]: a signing identity from a Fabric MSP directory (ECDSA P-256, low-S).
@@ -23,6 +24,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod tag;
+pub mod transaction;
 pub mod workload;
 
 /// Errors of the clients.

@@ -233,8 +233,8 @@ async fn stream_openers_send_before_the_server_answers() {
     assert_eq!(newest, 2, "block 0 and one block per envelope");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_completes_against_a_server_that_answers_after_the_first_request() {
+/// A short run of `header_type` envelopes: every one answered and found in the blocks.
+async fn run_completes(header_type: HeaderType) {
     let endpoint = serve().await;
     let workload = Workload {
         endpoint,
@@ -242,7 +242,7 @@ async fn a_run_completes_against_a_server_that_answers_after_the_first_request()
         broadcast_streams_per_channel: 2,
         deliver_clients_per_channel: 2,
         payload_bytes: 256,
-        header_type: HeaderType::Message,
+        header_type,
         total_tx: 300,
         duration: None,
         rate: Rate::Max { window: 16 },
@@ -259,4 +259,15 @@ async fn a_run_completes_against_a_server_that_answers_after_the_first_request()
     assert_eq!(report.figures.acked_tx, 300);
     assert_eq!(report.figures.delivered_tx, 300);
     assert_eq!(report.figures.blocks, 300, "one envelope per block");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_of_messages_completes_against_a_server_that_answers_after_the_first_request() {
+    run_completes(HeaderType::Message).await;
+}
+
+/// Endorser transactions are tagged where messages are (the nonce): Deliver finds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_of_endorser_transactions_completes_against_the_same_server() {
+    run_completes(HeaderType::EndorserTransaction).await;
 }
