@@ -7,6 +7,7 @@
 //!   bytes the orderer sent.
 //! - [`msp`]: a signing identity from a Fabric MSP directory (ECDSA P-256, low-S).
 //! - [`ca`]: a development CA that issues identities and writes MSP directories.
+//! - [`signers`]: a run's client identities, used round robin.
 //! - [`kafka`]: the Kafka broker of a Kafka run (the named cluster or a local one).
 //! - [`workload`], [`run`]: a run's parameters and the run itself: broadcast streams paced
 //!   open or closed loop, Deliver clients matching every envelope by its [`tag`].
@@ -23,6 +24,7 @@ pub mod plot;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod signers;
 pub mod tag;
 pub mod transaction;
 pub mod workload;

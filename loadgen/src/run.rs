@@ -109,7 +109,7 @@ pub async fn run(workload: Workload) -> Result<Report, Error> {
     let mut deliver_streams = Vec::new();
     for (channel, channel_id) in workload.channels.iter().enumerate() {
         let mut client = client::connect_with(&workload.endpoint, workload.tls.as_ref()).await?;
-        let signer = workload.signer.as_deref();
+        let signer = workload.signers.first();
         let height = newest_block(&mut client, channel_id, signer, workload.tls.as_ref()).await?;
         for _ in 0..workload.deliver_clients_per_channel {
             let stream = DeliverStream::open(&mut client).await?;
@@ -226,7 +226,7 @@ pub(crate) fn build_envelope(
     index: u64,
 ) -> Result<Bytes, Error> {
     let channel_id = &workload.channels[workload.channel_of_stream(stream)];
-    let signer = workload.signer.as_deref();
+    let signer = workload.signers.for_envelope(index);
     let nonce = tag::nonce(run_id, index);
     if workload.header_type == HeaderType::EndorserTransaction {
         return transaction::build(&TransactionSpec {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use loadgen::client::{self, BroadcastStream, DeliverStream};
 use loadgen::envelope::{self, EnvelopeSpec, Seek};
+use loadgen::signers::Signers;
 use loadgen::workload::{Rate, Workload};
 use orderer_proto::Message;
 use orderer_proto::common::{Block, BlockData, BlockHeader, Envelope, HeaderType, Payload, Status};
@@ -247,7 +248,7 @@ async fn run_completes(header_type: HeaderType) {
         duration: None,
         rate: Rate::Max { window: 16 },
         presign: false,
-        signer: None,
+        signers: Signers::default(),
         drain_timeout: Duration::from_secs(5),
         progress: false,
         tls: None,
