@@ -140,7 +140,11 @@ impl BroadcastStream {
 
     /// Sends one envelope and waits for its answer.
     pub async fn submit(&mut self, envelope: Bytes) -> Result<BroadcastResponse, Error> {
-        self.send(envelope).await?;
+        if let Err(closed) = self.send(envelope).await {
+            // The call ended before it took the envelope: its answer side says why (the
+            // connection refused or closed, a gRPC status).
+            return Err(self.recv().await.err().unwrap_or(closed));
+        }
         self.recv().await
     }
 }
@@ -178,7 +182,10 @@ impl DeliverStream {
 
     /// Sends `seek` and collects blocks up to the closing status.
     pub async fn fetch(&mut self, seek: Bytes) -> Result<(Vec<Bytes>, Status), Error> {
-        self.request(seek).await?;
+        if let Err(closed) = self.request(seek).await {
+            // As in `BroadcastStream::submit`: the call's own failure, when there is one.
+            return Err(self.next().await.err().unwrap_or(closed));
+        }
         let mut blocks = Vec::new();
         loop {
             match self.next().await? {

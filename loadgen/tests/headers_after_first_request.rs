@@ -83,6 +83,8 @@ impl Chain {
 #[derive(Clone)]
 struct GrpcGoLike {
     chain: Arc<Chain>,
+    /// Refuse every call at once (UNIMPLEMENTED), before reading anything.
+    refuse: bool,
 }
 
 type Answers<T> = Pin<Box<dyn Stream<Item = Result<T, RpcStatus>> + Send>>;
@@ -96,6 +98,9 @@ impl AtomicBroadcast for GrpcGoLike {
         &self,
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::BroadcastStream>, RpcStatus> {
+        if self.refuse {
+            return Err(RpcStatus::unimplemented("refused"));
+        }
         let mut inbound = request.into_inner();
         // As grpc-go's handler: the first request is read before anything is answered.
         let mut next = inbound.message().await?;
@@ -121,6 +126,9 @@ impl AtomicBroadcast for GrpcGoLike {
         &self,
         request: Request<Streaming<RawEnvelope>>,
     ) -> Result<Response<Self::DeliverStream>, RpcStatus> {
+        if self.refuse {
+            return Err(RpcStatus::unimplemented("refused"));
+        }
         let mut inbound = request.into_inner();
         let first = inbound.message().await?;
         let (frames, receiver) = mpsc::channel(16);
@@ -169,10 +177,16 @@ async fn serve_seek(chain: &Chain, request: &[u8], frames: &Frames) -> Result<()
 
 /// Serves a [`GrpcGoLike`] orderer on a loopback port; its endpoint.
 async fn serve() -> String {
+    serve_refusing(false).await
+}
+
+/// Serves a [`GrpcGoLike`] orderer that refuses every call when `refuse`; its endpoint.
+async fn serve_refusing(refuse: bool) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let service = GrpcGoLike {
         chain: Arc::new(Chain::new()),
+        refuse,
     };
     tokio::spawn(
         tonic::transport::Server::builder()
@@ -232,6 +246,32 @@ async fn stream_openers_send_before_the_server_answers() {
     .await
     .unwrap();
     assert_eq!(newest, 2, "block 0 and one block per envelope");
+}
+
+/// A call refused before the first request is reported with the server's status, even
+/// when the request is queued after the call ended (no "closed stream" in its place).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_call_reports_the_servers_status() {
+    let endpoint = serve_refusing(true).await;
+    let mut client = client::connect(&endpoint).await.unwrap();
+    let mut broadcast = BroadcastStream::open(&mut client).await.unwrap();
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await; // both calls have ended
+    let seek = envelope::seek(CHANNEL, Seek::Oldest, Seek::Newest, true);
+    let refusals = [
+        within("Broadcast", broadcast.submit(message(b"one")))
+            .await
+            .map(drop),
+        within("Deliver", deliver.fetch(seek)).await.map(drop),
+    ];
+    for refusal in refusals {
+        match refusal {
+            Err(loadgen::Error::Rpc(status)) => {
+                assert_eq!(status.code(), tonic::Code::Unimplemented);
+            }
+            other => panic!("expected the server's status, got {other:?}"),
+        }
+    }
 }
 
 /// A short run of `header_type` envelopes: every one answered and found in the blocks.
