@@ -6,13 +6,19 @@ const PROTOS: &[&str] = &[
     "common/configtx.proto",
     "common/configuration.proto",
     "common/policies.proto",
+    "ledger/rwset/kvrwset/kv_rwset.proto",
+    "ledger/rwset/rwset.proto",
     "msp/identities.proto",
     "msp/msp_config.proto",
     "msp/msp_principal.proto",
     "orderer/ab.proto",
     "orderer/configuration.proto",
     "orderer/kafka.proto",
+    "peer/chaincode.proto",
     "peer/configuration.proto",
+    "peer/proposal.proto",
+    "peer/proposal_response.proto",
+    "peer/transaction.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

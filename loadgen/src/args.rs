@@ -8,7 +8,9 @@ use clap::Args;
 use orderer_proto::common::HeaderType;
 
 use crate::Error;
+use crate::ca::DevCa;
 use crate::msp::Signer;
+use crate::signers::Signers;
 use crate::workload::{Rate, Workload};
 
 /// Flags that describe a workload.
@@ -23,7 +25,8 @@ pub struct WorkloadArgs {
     /// Deliver clients per channel; each must see every envelope.
     #[arg(long, default_value_t = 1)]
     pub deliverers: usize,
-    /// Payload data bytes per envelope.
+    /// Payload data bytes per envelope (endorser transactions: bytes of the chaincode
+    /// action's read-write set).
     #[arg(long, default_value_t = 1024)]
     pub message_size: usize,
     /// Envelopes to send in all.
@@ -38,16 +41,21 @@ pub struct WorkloadArgs {
     /// With --rate max: envelopes in flight per stream.
     #[arg(long, default_value_t = 256)]
     pub window: usize,
-    /// Header type of the envelopes: message or endorser-transaction.
+    /// Header type of the envelopes: message, or endorser-transaction (a transaction a
+    /// peer can read, endorsed by the signer).
     #[arg(long, default_value = "message")]
     pub header_type: String,
     /// Sign every envelope before the clock starts.
     #[arg(long)]
     pub presign: bool,
-    /// A Fabric MSP directory to sign with (signcerts/, keystore/); without it a fresh
-    /// self-signed identity signs.
+    /// A Fabric MSP directory to sign with (signcerts/, keystore/); without it clients of
+    /// a fresh development CA sign (see --signers).
     #[arg(long)]
     pub msp_dir: Option<PathBuf>,
+    /// Distinct client identities signing envelopes round robin, issued before the clock
+    /// starts (`orderer benchmark`: by the channel org's CA). With --msp-dir only 1.
+    #[arg(long, default_value_t = 1)]
+    pub signers: usize,
     /// The MSP ID of --msp-dir.
     #[arg(long, default_value = "SampleOrg")]
     pub msp_id: String,
@@ -76,8 +84,39 @@ pub struct WorkloadArgs {
 }
 
 impl WorkloadArgs {
-    /// The workload against `endpoint`.
+    /// The workload against `endpoint`, signed by the identities the flags name.
     pub fn workload(&self, endpoint: String) -> Result<Workload, Error> {
+        let signers = if self.unsigned {
+            Signers::default()
+        } else {
+            self.signers()?
+        };
+        self.workload_signed_by(endpoint, signers)
+    }
+
+    /// The identities the flags name: the one of `--msp-dir`, or `--signers` clients of a
+    /// fresh development CA for `--msp-id`.
+    fn signers(&self) -> Result<Signers, Error> {
+        match &self.msp_dir {
+            Some(_) if self.signers > 1 => Err(Error::Refused(format!(
+                "--signers {}: --msp-dir holds one identity and no CA key to issue more; \
+                 use --signers 1 with --msp-dir (orderer benchmark issues many from its own CA)",
+                self.signers
+            ))),
+            Some(dir) => Ok(Signers::one(Arc::new(Signer::from_msp_dir(
+                dir,
+                &self.msp_id,
+            )?))),
+            None => Signers::issue(&DevCa::generate(&self.msp_id)?, self.signers),
+        }
+    }
+
+    /// The workload against `endpoint`, its envelopes signed by `signers` (none: unsigned).
+    pub fn workload_signed_by(
+        &self,
+        endpoint: String,
+        signers: Signers,
+    ) -> Result<Workload, Error> {
         let invalid = |what: String| Error::Refused(what);
         let rate = match self.rate.as_str() {
             "max" => Rate::Max {
@@ -105,14 +144,6 @@ impl WorkloadArgs {
             (Rate::Fixed(rate), Some(duration)) => (rate * duration.as_secs_f64()).round() as u64,
             _ => self.total,
         };
-        let signer = if self.unsigned {
-            None
-        } else {
-            Some(Arc::new(match &self.msp_dir {
-                Some(dir) => Signer::from_msp_dir(dir, &self.msp_id)?,
-                None => Signer::ephemeral(&self.msp_id)?,
-            }))
-        };
         if self.channels.is_empty() || self.broadcasters == 0 || total_tx == 0 {
             return Err(invalid(
                 "need at least one channel, one broadcaster and one envelope".into(),
@@ -129,7 +160,7 @@ impl WorkloadArgs {
             duration,
             rate,
             presign: self.presign,
-            signer,
+            signers,
             drain_timeout: Duration::from_secs_f64(self.drain_timeout),
             progress: !self.quiet,
             tls: self.tls()?,
@@ -157,5 +188,50 @@ impl WorkloadArgs {
             identity,
             server_name: self.tls_server_name.clone(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        workload: WorkloadArgs,
+    }
+
+    fn workload(flags: &[&str]) -> Result<Workload, Error> {
+        let cli = Cli::try_parse_from([&["loadgen"], flags].concat()).unwrap();
+        cli.workload.workload("http://127.0.0.1:7050".into())
+    }
+
+    #[test]
+    fn signers_are_issued_by_a_development_ca_without_an_msp_dir() {
+        assert_eq!(workload(&[]).unwrap().signers.len(), 1);
+        assert_eq!(workload(&["--signers", "3"]).unwrap().signers.len(), 3);
+        assert!(
+            workload(&["--signers", "3", "--unsigned"])
+                .unwrap()
+                .signers
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn many_signers_with_an_msp_dir_are_refused_naming_why() {
+        let msp_dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fabric-vectors/msp"
+        );
+        let one = workload(&["--msp-dir", msp_dir]).unwrap();
+        assert_eq!(one.signers.len(), 1);
+        let error = workload(&["--msp-dir", msp_dir, "--signers", "2"]).unwrap_err();
+        assert!(
+            error.to_string().contains("--msp-dir holds one identity"),
+            "{error}"
+        );
     }
 }

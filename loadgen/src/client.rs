@@ -1,5 +1,9 @@
 //! Broadcast and Deliver streams over the raw codec: what is sent and received are the
-//! exact bytes on the wire.
+//! exact bytes on the wire. Opening a stream does not wait for the orderer's response
+//! headers ([`inbound`] says why: Fabric's orderer sends them only after the first
+//! request).
+
+mod inbound;
 
 use bytes::Bytes;
 use orderer_proto::common::Status;
@@ -8,9 +12,9 @@ use orderer_proto::raw::service::atomic_broadcast_client::AtomicBroadcastClient;
 use orderer_proto::raw::{DeliverFrame, RawEnvelope};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::Streaming;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
+use self::inbound::Inbound;
 use crate::Error;
 
 /// Largest message the clients take: Fabric's default.
@@ -94,17 +98,17 @@ pub async fn connect_with(endpoint: &str, tls: Option<&ClientTls>) -> Result<Cli
 #[derive(Debug)]
 pub struct BroadcastStream {
     outbound: mpsc::Sender<RawEnvelope>,
-    inbound: Streaming<BroadcastResponse>,
+    inbound: Inbound<BroadcastResponse>,
 }
 
 impl BroadcastStream {
-    /// Opens a Broadcast stream.
+    /// Opens a Broadcast stream. It returns at once: a failure to open shows at the first
+    /// `recv`, and envelopes sent before then are queued (up to 1,024).
     pub async fn open(client: &mut AtomicBroadcastClient<Channel>) -> Result<Self, Error> {
         let (outbound, receiver) = mpsc::channel(SEND_QUEUE_MAX);
-        let inbound = client
-            .broadcast(ReceiverStream::new(receiver))
-            .await?
-            .into_inner();
+        let mut client = client.clone();
+        let inbound =
+            Inbound::start(async move { client.broadcast(ReceiverStream::new(receiver)).await });
         Ok(Self { outbound, inbound })
     }
 
@@ -136,7 +140,11 @@ impl BroadcastStream {
 
     /// Sends one envelope and waits for its answer.
     pub async fn submit(&mut self, envelope: Bytes) -> Result<BroadcastResponse, Error> {
-        self.send(envelope).await?;
+        if let Err(closed) = self.send(envelope).await {
+            // The call ended before it took the envelope: its answer side says why (the
+            // connection refused or closed, a gRPC status).
+            return Err(self.recv().await.err().unwrap_or(closed));
+        }
         self.recv().await
     }
 }
@@ -145,17 +153,17 @@ impl BroadcastStream {
 #[derive(Debug)]
 pub struct DeliverStream {
     outbound: mpsc::Sender<RawEnvelope>,
-    inbound: Streaming<DeliverFrame>,
+    inbound: Inbound<DeliverFrame>,
 }
 
 impl DeliverStream {
-    /// Opens a Deliver stream.
+    /// Opens a Deliver stream. It returns at once: a failure to open shows at the first
+    /// `next`.
     pub async fn open(client: &mut AtomicBroadcastClient<Channel>) -> Result<Self, Error> {
         let (outbound, receiver) = mpsc::channel(SEND_QUEUE_MAX);
-        let inbound = client
-            .deliver(ReceiverStream::new(receiver))
-            .await?
-            .into_inner();
+        let mut client = client.clone();
+        let inbound =
+            Inbound::start(async move { client.deliver(ReceiverStream::new(receiver)).await });
         Ok(Self { outbound, inbound })
     }
 
@@ -174,7 +182,10 @@ impl DeliverStream {
 
     /// Sends `seek` and collects blocks up to the closing status.
     pub async fn fetch(&mut self, seek: Bytes) -> Result<(Vec<Bytes>, Status), Error> {
-        self.request(seek).await?;
+        if let Err(closed) = self.request(seek).await {
+            // As in `BroadcastStream::submit`: the call's own failure, when there is one.
+            return Err(self.next().await.err().unwrap_or(closed));
+        }
         let mut blocks = Vec::new();
         loop {
             match self.next().await? {
@@ -204,12 +215,12 @@ impl BroadcastSender {
 /// The answering half of a [`BroadcastStream`].
 #[derive(Debug)]
 pub struct BroadcastAnswers {
-    inbound: Streaming<BroadcastResponse>,
+    inbound: Inbound<BroadcastResponse>,
 }
 
 impl BroadcastAnswers {
     /// The next answer; `None` once the orderer has answered everything sent.
     pub async fn recv(&mut self) -> Result<Option<BroadcastResponse>, Error> {
-        Ok(self.inbound.message().await?)
+        self.inbound.message().await
     }
 }

@@ -74,35 +74,71 @@ pub fn build(spec: &EnvelopeSpec<'_>) -> Result<Bytes, Error> {
 /// [`build`], with `ChannelHeader.tls_cert_hash` set to `tls_cert_hash` (a Deliver
 /// request under mutual TLS names the client's TLS certificate, as Fabric's clients do).
 pub fn build_bound(spec: &EnvelopeSpec<'_>, tls_cert_hash: &[u8]) -> Result<Bytes, Error> {
-    let creator: &[u8] = spec.signer.map_or(&[], |signer| signer.creator());
-    let nonce = nonce();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let channel_header = ChannelHeader {
-        r#type: spec.header_type as i32,
-        timestamp: Some(prost_types::Timestamp {
-            seconds: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-            nanos: i32::try_from(now.subsec_nanos()).unwrap_or(0),
-        }),
-        channel_id: spec.channel_id.to_string(),
-        tx_id: tx_id(&nonce, creator),
-        tls_cert_hash: Bytes::copy_from_slice(tls_cert_hash),
-        ..ChannelHeader::default()
+    let header = HeaderSpec {
+        channel_id: spec.channel_id,
+        header_type: spec.header_type,
+        creator: spec.signer.map_or(&[], |signer| signer.creator()),
+        nonce: nonce(),
+        tls_cert_hash,
+        extension: Bytes::new(),
     };
-    let signature_header = SignatureHeader {
-        creator: Bytes::copy_from_slice(creator),
-        nonce: Bytes::copy_from_slice(&nonce),
-    };
-    let payload = Payload {
-        header: Some(Header {
+    seal(header.encode(), spec.data.clone(), spec.signer)
+}
+
+/// The header fields a client chooses.
+#[derive(Debug, Clone)]
+pub struct HeaderSpec<'a> {
+    /// Target channel.
+    pub channel_id: &'a str,
+    /// `ChannelHeader.type`.
+    pub header_type: HeaderType,
+    /// The signer's encoded `SerializedIdentity` (empty when unsigned).
+    pub creator: &'a [u8],
+    /// `SignatureHeader.nonce`; the tx id is derived from it and the creator.
+    pub nonce: [u8; NONCE_LEN],
+    /// `ChannelHeader.tls_cert_hash` (empty unless bound to a TLS certificate).
+    pub tls_cert_hash: &'a [u8],
+    /// `ChannelHeader.extension` (an endorser transaction's `ChaincodeHeaderExtension`).
+    pub extension: Bytes,
+}
+
+impl HeaderSpec<'_> {
+    /// The encoded headers, stamped with the current time.
+    pub fn encode(&self) -> Header {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let channel_header = ChannelHeader {
+            r#type: self.header_type as i32,
+            timestamp: Some(prost_types::Timestamp {
+                seconds: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+                nanos: i32::try_from(now.subsec_nanos()).unwrap_or(0),
+            }),
+            channel_id: self.channel_id.to_string(),
+            tx_id: tx_id(&self.nonce, self.creator),
+            tls_cert_hash: Bytes::copy_from_slice(self.tls_cert_hash),
+            extension: self.extension.clone(),
+            ..ChannelHeader::default()
+        };
+        let signature_header = SignatureHeader {
+            creator: Bytes::copy_from_slice(self.creator),
+            nonce: Bytes::copy_from_slice(&self.nonce),
+        };
+        Header {
             channel_header: channel_header.encode_to_vec().into(),
             signature_header: signature_header.encode_to_vec().into(),
-        }),
-        data: spec.data.clone(),
-    };
-    let payload = payload.encode_to_vec();
-    let signature = match spec.signer {
+        }
+    }
+}
+
+/// The envelope of `header` and `data`, its payload signed by `signer` if given.
+pub fn seal(header: Header, data: Bytes, signer: Option<&Signer>) -> Result<Bytes, Error> {
+    let payload = Payload {
+        header: Some(header),
+        data,
+    }
+    .encode_to_vec();
+    let signature = match signer {
         Some(signer) => signer.sign(&payload)?.into(),
         None => Bytes::new(),
     };

@@ -2,10 +2,12 @@
 //!
 //! - [`envelope`]: envelopes as a Fabric client builds them (headers, tx id, nonce) and
 //!   Deliver seek requests.
+//! - [`transaction`]: endorser transactions a peer can read, down to a sized read-write set.
 //! - [`client`]: a pipelined Broadcast stream and a Deliver stream that hand back the
 //!   bytes the orderer sent.
 //! - [`msp`]: a signing identity from a Fabric MSP directory (ECDSA P-256, low-S).
 //! - [`ca`]: a development CA that issues identities and writes MSP directories.
+//! - [`signers`]: a run's client identities, used round robin.
 //! - [`kafka`]: the Kafka broker of a Kafka run (the named cluster or a local one).
 //! - [`workload`], [`run`]: a run's parameters and the run itself: broadcast streams paced
 //!   open or closed loop, Deliver clients matching every envelope by its [`tag`].
@@ -22,7 +24,9 @@ pub mod plot;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod signers;
 pub mod tag;
+pub mod transaction;
 pub mod workload;
 
 /// Errors of the clients.

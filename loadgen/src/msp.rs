@@ -66,6 +66,12 @@ impl Signer {
         &self.creator
     }
 
+    /// The public key, an uncompressed P-256 point (to check signatures against).
+    pub fn public_key(&self) -> &[u8] {
+        use ring::signature::KeyPair as _;
+        self.key.public_key().as_ref()
+    }
+
     /// Signs `message`: DER ECDSA over SHA-256, low-S.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let signature = self

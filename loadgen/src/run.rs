@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
+use orderer_proto::common::HeaderType;
 use tokio::task::JoinSet;
 
 use crate::Error;
 use crate::client::{self, DeliverStream};
-use crate::envelope::{self, EnvelopeSpec, Seek};
+use crate::envelope::{self, HeaderSpec, Seek};
 use crate::report::{Figures, Report};
 use crate::tag;
+use crate::transaction::{self, TransactionSpec};
 use crate::workload::Workload;
 
 /// Sent-at stamp of an envelope not sent (yet).
@@ -107,7 +109,7 @@ pub async fn run(workload: Workload) -> Result<Report, Error> {
     let mut deliver_streams = Vec::new();
     for (channel, channel_id) in workload.channels.iter().enumerate() {
         let mut client = client::connect_with(&workload.endpoint, workload.tls.as_ref()).await?;
-        let signer = workload.signer.as_deref();
+        let signer = workload.signers.first();
         let height = newest_block(&mut client, channel_id, signer, workload.tls.as_ref()).await?;
         for _ in 0..workload.deliver_clients_per_channel {
             let stream = DeliverStream::open(&mut client).await?;
@@ -161,8 +163,8 @@ async fn collect<T: 'static>(mut set: JoinSet<Result<T, Error>>) -> Result<Vec<T
     Ok(out)
 }
 
-/// The number of the newest block of `channel` now.
-async fn newest_block(
+/// The number of the newest block of `channel` now, read over a Deliver stream of its own.
+pub async fn newest_block(
     client: &mut client::Client,
     channel: &str,
     signer: Option<&crate::msp::Signer>,
@@ -215,18 +217,38 @@ fn presign(workload: &Workload, run_id: u64) -> Result<Vec<Vec<Bytes>>, Error> {
     })
 }
 
+/// Envelope `index` of the run, tagged by its nonce: an endorser transaction whose results
+/// are `payload_bytes`, or `payload_bytes` of zeros as the payload data.
 pub(crate) fn build_envelope(
     workload: &Workload,
     stream: usize,
     run_id: u64,
     index: u64,
 ) -> Result<Bytes, Error> {
-    envelope::build(&EnvelopeSpec {
-        channel_id: &workload.channels[workload.channel_of_stream(stream)],
+    let channel_id = &workload.channels[workload.channel_of_stream(stream)];
+    let signer = workload.signers.for_envelope(index);
+    let nonce = tag::nonce(run_id, index);
+    if workload.header_type == HeaderType::EndorserTransaction {
+        return transaction::build(&TransactionSpec {
+            channel_id,
+            signer,
+            nonce,
+            results_bytes: workload.payload_bytes,
+        });
+    }
+    let header = HeaderSpec {
+        channel_id,
         header_type: workload.header_type,
-        signer: workload.signer.as_deref(),
-        data: tag::data(workload.payload_bytes, run_id, index),
-    })
+        creator: signer.map_or(&[], |signer| signer.creator()),
+        nonce,
+        tls_cert_hash: &[],
+        extension: Bytes::new(),
+    };
+    envelope::seal(
+        header.encode(),
+        vec![0; workload.payload_bytes].into(),
+        signer,
+    )
 }
 
 fn report(shared: &Shared, sends: &[SendOutcome], delivers: &[DeliverOutcome]) -> Report {

@@ -1,26 +1,33 @@
-//! Each envelope of a run carries a tag at the end of its payload data: the run's id and
+//! Each envelope of a run carries a tag in its signature header's nonce: the run's id and
 //! the envelope's index. Deliver clients find it again in blocks without decoding them
-//! (any orderer, ours or Fabric's, keeps envelope bytes as sent).
+//! (any orderer, ours or Fabric's, keeps envelope bytes as sent). The nonce is the one
+//! field of every envelope, whatever its header type and payload, whose content a client
+//! chooses freely: a peer only asks that the tx id be derived from it, and a tagged nonce
+//! stays unique (random bytes, the run's id, the index).
 
 use bytes::{Buf, Bytes};
 
+use crate::envelope::NONCE_LEN;
+
 /// Bytes of the tag: run id, then envelope index, both little-endian u64.
 pub const TAG_LEN: usize = 16;
+const _: () = assert!(TAG_LEN <= NONCE_LEN);
 
-/// Payload data of `payload_bytes` bytes (at least [`TAG_LEN`]) ending in the tag.
-pub fn data(payload_bytes: usize, run_id: u64, index: u64) -> Bytes {
-    let mut data = vec![0u8; payload_bytes.max(TAG_LEN)];
-    let end = data.len();
-    data[end - TAG_LEN..end - 8].copy_from_slice(&run_id.to_le_bytes());
-    data[end - 8..].copy_from_slice(&index.to_le_bytes());
-    data.into()
+/// A nonce ending in the tag of envelope `index` of run `run_id`.
+pub fn nonce(run_id: u64, index: u64) -> [u8; NONCE_LEN] {
+    let mut nonce = crate::envelope::nonce();
+    nonce[NONCE_LEN - TAG_LEN..NONCE_LEN - 8].copy_from_slice(&run_id.to_le_bytes());
+    nonce[NONCE_LEN - 8..].copy_from_slice(&index.to_le_bytes());
+    nonce
 }
 
 /// The envelope index of a tagged envelope of run `run_id`, if it is one.
 pub fn index_of(envelope: &[u8], run_id: u64) -> Option<u64> {
     let payload = field(envelope, 1)?;
-    let data = field(payload, 2)?;
-    let tag = data.get(data.len().checked_sub(TAG_LEN)?..)?;
+    let header = field(payload, 1)?;
+    let signature_header = field(header, 2)?;
+    let nonce = field(signature_header, 2)?;
+    let tag = nonce.get(nonce.len().checked_sub(TAG_LEN)?..)?;
     let mut run = [0u8; 8];
     run.copy_from_slice(&tag[..8]);
     if u64::from_le_bytes(run) != run_id {
@@ -112,7 +119,7 @@ fn varint(bytes: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::{EnvelopeSpec, build};
+    use crate::envelope::{HeaderSpec, seal};
     use orderer_proto::common::{Block, BlockData, HeaderType};
     use prost::Message;
 
@@ -120,13 +127,15 @@ mod tests {
     fn tags_are_found_in_envelopes_and_blocks() {
         let envelopes: Vec<Bytes> = (0..5)
             .map(|index| {
-                build(&EnvelopeSpec {
+                let header = HeaderSpec {
                     channel_id: "c",
                     header_type: HeaderType::Message,
-                    signer: None,
-                    data: data(1024, 42, index),
-                })
-                .unwrap()
+                    creator: b"creator",
+                    nonce: nonce(42, index),
+                    tls_cert_hash: &[],
+                    extension: Bytes::new(),
+                };
+                seal(header.encode(), Bytes::from(vec![7u8; 1024]), None).unwrap()
             })
             .collect();
         assert_eq!(index_of(&envelopes[3], 42), Some(3));
@@ -141,5 +150,12 @@ mod tests {
         });
         assert_eq!(count, Some(5));
         assert_eq!(found, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn tagged_nonces_differ_within_and_across_runs() {
+        assert_ne!(nonce(1, 0), nonce(1, 1));
+        assert_ne!(nonce(1, 0), nonce(2, 0));
+        assert_ne!(nonce(1, 0)[..8], nonce(1, 0)[..8], "random bytes first");
     }
 }

@@ -1,12 +1,11 @@
 //! What a run does: channels, streams, sizes, rate.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use orderer_proto::common::HeaderType;
 use serde::Serialize;
 
-use crate::msp::Signer;
+use crate::signers::Signers;
 
 /// The offered load.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -47,9 +46,10 @@ pub struct Workload {
     pub rate: Rate,
     /// Build and sign every envelope before the clock starts.
     pub presign: bool,
-    /// Who signs; `None` sends unsigned envelopes. Recorded as `signed: bool`.
-    #[serde(rename = "signed", serialize_with = "is_some")]
-    pub signer: Option<Arc<Signer>>,
+    /// Who signs, round robin; none sends unsigned envelopes. Recorded as `signed: bool`
+    /// and `signers: N`.
+    #[serde(flatten)]
+    pub signers: Signers,
     /// How long to wait, after the last send, for deliveries.
     pub drain_timeout: Duration,
     /// Draw a progress bar on the terminal.
@@ -62,13 +62,6 @@ pub struct Workload {
 
 fn tls_on<S: serde::Serializer>(
     value: &Option<crate::client::ClientTls>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_bool(value.is_some())
-}
-
-fn is_some<S: serde::Serializer>(
-    value: &Option<Arc<Signer>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_bool(value.is_some())
@@ -129,7 +122,7 @@ mod tests {
             duration: None,
             rate: Rate::Max { window: 1 },
             presign: false,
-            signer: None,
+            signers: Signers::default(),
             drain_timeout: Duration::from_secs(1),
             progress: false,
             tls: None,

@@ -8,12 +8,12 @@ mod scrape;
 mod sweep;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 use loadgen::args::WorkloadArgs;
 use loadgen::record::{Record, results_dir};
 use loadgen::report::{Figures, Report};
+use loadgen::signers::Signers;
 use serde::Serialize;
 
 use self::in_process::InProcess;
@@ -295,7 +295,7 @@ async fn measure(
     Ok((report, matches))
 }
 
-/// One loadgen run against `orderer`, signed by its org's client, with `rate` overriding
+/// One loadgen run against `orderer`, signed by its org's clients, with `rate` overriding
 /// the flags' rate.
 async fn run_once(
     args: &BenchmarkArgs,
@@ -307,11 +307,13 @@ async fn run_once(
         workload_args.rate = rate.to_string();
         workload_args.duration = Some(seconds);
     }
-    let mut workload = workload_args.workload(orderer.endpoint.clone())?;
+    let signers = if args.workload.unsigned {
+        Signers::default()
+    } else {
+        orderer.clients.clone()
+    };
+    let mut workload = workload_args.workload_signed_by(orderer.endpoint.clone(), signers)?;
     workload.tls.clone_from(&orderer.tls);
     workload.presign = !args.sign_live;
-    if workload.signer.is_some() {
-        workload.signer = Some(Arc::clone(&orderer.client));
-    }
     Ok(loadgen::run::run(workload).await?)
 }

@@ -6,40 +6,50 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
+use bytes::Bytes;
 use loadgen::workload::Rate;
+use orderer_proto::Message;
+use orderer_proto::common::{Envelope, Payload, SignatureHeader};
 use support::*;
 
-#[test]
-fn benchmark_command_runs_and_appends_a_record() {
+/// Runs `orderer benchmark` with `flags`, recording into a temporary file; its stdout and
+/// the records it appended, after checking it succeeded.
+fn run_benchmark(flags: &[&str]) -> (String, Vec<serde_json::Value>) {
     let results = tempfile::tempdir().unwrap();
     let path = results.path().join("benchmark.ndjson");
     let output = Command::new(env!("CARGO_BIN_EXE_orderer"))
-        .args([
-            "benchmark",
-            "--total",
-            "3000",
-            "--quiet",
-            "--batch-timeout-ms",
-            "200",
-            "--tls",
-        ])
+        .arg("benchmark")
+        .args(flags)
         .arg("--results")
         .arg(&path)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("throughput"), "{stdout}");
-    assert!(stdout.contains("commit"), "{stdout}");
     let text = std::fs::read_to_string(&path).unwrap();
-    let records: Vec<serde_json::Value> = text
+    let records = text
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
+    (stdout, records)
+}
+
+#[test]
+fn benchmark_command_runs_and_appends_a_record() {
+    let (stdout, records) = run_benchmark(&[
+        "--total",
+        "3000",
+        "--quiet",
+        "--batch-timeout-ms",
+        "200",
+        "--tls",
+    ]);
+    assert!(stdout.contains("throughput"), "{stdout}");
+    assert!(stdout.contains("commit"), "{stdout}");
     assert_eq!(records.len(), 2, "plain, then TLS");
     assert_eq!(
         records[0]["params"]["orderer"]["run_id"],
@@ -112,37 +122,24 @@ async fn rejected_envelopes_make_the_run_unclean() {
 /// its own channel, by both of that channel's Deliver clients.
 #[test]
 fn benchmark_drives_several_channels() {
-    let results = tempfile::tempdir().unwrap();
-    let path = results.path().join("benchmark.ndjson");
-    let output = Command::new(env!("CARGO_BIN_EXE_orderer"))
-        .args([
-            "benchmark",
-            "--channels",
-            "alpha,beta",
-            "--broadcasters",
-            "2",
-        ])
-        .args([
-            "--deliverers",
-            "2",
-            "--total",
-            "2000",
-            "--quiet",
-            "--rate",
-            "4000",
-        ])
-        .args(["--batch-timeout-ms", "10000", "--max-message-count", "100"])
-        .arg("--results")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
-    let record: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    let (_, records) = run_benchmark(&[
+        "--channels",
+        "alpha,beta",
+        "--broadcasters",
+        "2",
+        "--deliverers",
+        "2",
+        "--total",
+        "2000",
+        "--quiet",
+        "--rate",
+        "4000",
+        "--batch-timeout-ms",
+        "10000",
+        "--max-message-count",
+        "100",
+    ]);
+    let record = &records[0];
     let figures = &record["figures"];
     assert_eq!(figures["delivered_tx"], 2000);
     assert_eq!(
@@ -154,4 +151,55 @@ fn benchmark_drives_several_channels() {
         "1000 envelopes per channel in blocks of 100"
     );
     assert_eq!(record["params"]["workload"]["channels"][1], "beta");
+}
+
+/// `--signers 8`: eight client identities of the channel's org sign the envelopes round
+/// robin; the orderer accepts each, and the record says how many signed.
+#[test]
+fn benchmark_signs_with_many_identities_and_records_how_many() {
+    let (stdout, records) = run_benchmark(&[
+        "--signers",
+        "8",
+        "--total",
+        "800",
+        "--quiet",
+        "--batch-timeout-ms",
+        "200",
+    ]);
+    assert!(stdout.contains("issued 8 client identities"), "{stdout}");
+    let record = &records[0];
+    assert_eq!(record["params"]["workload"]["signers"], 8);
+    assert_eq!(record["params"]["workload"]["signed"], true);
+    assert_eq!(record["figures"]["delivered_tx"], 800);
+    assert_eq!(record["figures"]["rejected_tx"], 0);
+}
+
+/// A run signed by eight clients of the tests' org: the delivered blocks hold envelopes of
+/// eight distinct creators, each signing an equal share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_signers_are_eight_creators_in_the_blocks() {
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = TestOrderer::start(ledger.path(), Some(genesis())).await;
+    let mut load = workload(
+        orderer.endpoint.clone(),
+        CHANNEL,
+        Rate::Max { window: 32 },
+        400,
+    );
+    load.signers = loadgen::signers::Signers::issue(&org().ca, 8).unwrap();
+    let report = loadgen::run::run(load).await.unwrap();
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.params.signers.len(), 8);
+    let mut creators = std::collections::HashMap::<Bytes, usize>::new();
+    for block in chain_of(&orderer.endpoint, CHANNEL).await.iter().skip(1) {
+        for envelope in &block.data.as_ref().unwrap().data {
+            let envelope = Envelope::decode(envelope.clone()).unwrap();
+            let header = Payload::decode(envelope.payload).unwrap().header.unwrap();
+            let signature_header = SignatureHeader::decode(header.signature_header).unwrap();
+            *creators.entry(signature_header.creator).or_default() += 1;
+        }
+    }
+    assert_eq!(creators.len(), 8, "distinct creators");
+    assert!(creators.values().all(|&count| count == 50), "{creators:?}");
+    orderer.stop().await;
 }

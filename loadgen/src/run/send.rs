@@ -45,12 +45,17 @@ async fn run_stream(
         Rate::Fixed(_) => None,
     };
     let (sender, answers) = broadcast.split();
-    let reader = tokio::spawn(read_answers(
-        Arc::clone(&shared),
-        stream,
-        answers,
-        window.clone(),
-    ));
+    let reader = tokio::spawn({
+        let (shared, window) = (Arc::clone(&shared), window.clone());
+        async move {
+            let outcome = read_answers(shared, stream, answers, window.as_deref()).await;
+            // No answer will return a permit now: the sender must not wait for one.
+            if let Some(window) = window {
+                window.close();
+            }
+            outcome
+        }
+    });
     let range = shared.workload.stream_range(stream);
     let stream_rate = shared.workload.stream_rate();
     let deadline_ns = shared
@@ -71,7 +76,10 @@ async fn run_stream(
                 due_ns
             }
             (None, Some(window)) => {
-                window.acquire().await.map_err(|_| Error::Closed)?.forget();
+                let Ok(permit) = window.acquire().await else {
+                    break; // the answers ended
+                };
+                permit.forget();
                 shared.now_ns()
             }
             (None, None) => shared.now_ns(),
@@ -105,7 +113,7 @@ async fn read_answers(
     shared: Arc<Shared>,
     stream: usize,
     mut answers: BroadcastAnswers,
-    window: Option<Arc<Semaphore>>,
+    window: Option<&Semaphore>,
 ) -> Result<SendOutcome, Error> {
     let range = shared.workload.stream_range(stream);
     let channel = shared.workload.channel_of_stream(stream);
@@ -118,8 +126,12 @@ async fn read_answers(
         last_send_ns: 0,
     };
     for index in range {
-        let Ok(Some(answer)) = answers.recv().await else {
-            break;
+        let answer = match answers.recv().await {
+            Ok(Some(answer)) => answer,
+            // A stream that never answered was refused (or never opened): the run fails,
+            // naming why. One that ends later leaves the rest unanswered.
+            Err(error) if outcome.acked == 0 => return Err(error),
+            Ok(None) | Err(_) => break,
         };
         let now_ns = shared.now_ns();
         let sent_ns = shared.sent_at_ns[index as usize].load(Ordering::Relaxed);
@@ -138,7 +150,7 @@ async fn read_answers(
             );
         }
         shared.acked_progress.fetch_add(1, Ordering::Relaxed);
-        if let Some(window) = &window {
+        if let Some(window) = window {
             window.add_permits(1);
         }
     }

@@ -12,7 +12,7 @@ use engine::genesis::{GenesisSpec, OrgSpec};
 use engine::msp::local::LocalSigner;
 use engine::registrar::{Registrar, RegistrarOptions};
 use loadgen::ca::DevCa;
-use loadgen::msp::Signer;
+use loadgen::signers::Signers;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -27,7 +27,7 @@ const ORG: &str = "BenchOrg";
 struct Network {
     genesis: Vec<bytes::Bytes>,
     signer: LocalSigner,
-    client: Arc<Signer>,
+    clients: Signers,
 }
 
 impl Network {
@@ -40,7 +40,7 @@ impl Network {
     ) -> Result<Self, Error> {
         let ca = DevCa::generate(ORG)?;
         let admin = ca.issue("admin", &["admin"])?;
-        let client = Arc::new(ca.issue("client", &["client"])?.signer()?);
+        let clients = issue_clients(&ca, args.workload.signers)?;
         let orderer = ca.issue("orderer", &["orderer"])?;
         let org = OrgSpec {
             msp_id: ORG.into(),
@@ -72,9 +72,23 @@ impl Network {
         Ok(Self {
             genesis,
             signer,
-            client,
+            clients,
         })
     }
+}
+
+/// `count` client identities of the org, issued before the clock starts (the time it
+/// took is printed when there are many).
+fn issue_clients(ca: &DevCa, count: usize) -> Result<Signers, Error> {
+    let started = std::time::Instant::now();
+    let clients = Signers::issue(ca, count)?;
+    if count > 1 {
+        println!(
+            "issued {count} client identities in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(clients)
 }
 
 /// An orderer serving in this process until stopped.
@@ -82,8 +96,8 @@ pub(super) struct InProcess {
     pub endpoint: String,
     /// The operations endpoint (`host:port`), serving `/metrics`.
     pub operations: String,
-    /// A client identity of the channel's org: it may write and read.
-    pub client: Arc<Signer>,
+    /// Client identities of the channel's org (`--signers`): they may write and read.
+    pub clients: Signers,
     /// What a client needs to reach the listener, when it serves TLS.
     pub tls: Option<loadgen::client::ClientTls>,
     stop: oneshot::Sender<()>,
@@ -227,7 +241,7 @@ impl InProcess {
         let Network {
             genesis,
             signer,
-            client,
+            clients,
         } = Network::make(args, consensus, &brokers)?;
         let ledger = tempfile::tempdir().map_err(io("create a temporary ledger"))?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -277,7 +291,7 @@ impl InProcess {
         Ok(Self {
             endpoint: format!("http://{address}"),
             operations,
-            client,
+            clients,
             tls,
             stop,
             task,

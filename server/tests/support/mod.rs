@@ -497,7 +497,7 @@ pub fn workload(
         duration: None,
         rate,
         presign: false,
-        signer: Some(Arc::clone(&org().client)),
+        signers: loadgen::signers::Signers::one(Arc::clone(&org().client)),
         drain_timeout: Duration::from_secs(10),
         progress: false,
         tls: None,
