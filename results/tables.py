@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes results/README.md from the NDJSON records in results/: one table per kind of
 record, newest first. Never edit the tables by hand; run `python3 results/tables.py`."""
+import collections
 import datetime
 import glob
 import json
 import os
+import statistics
+import sys
 
 import hardening
 
@@ -158,6 +161,60 @@ def kafka_pairs(all_records):
     return rows
 
 
+COMPARE_HEADER = ["time (UTC)", "git", "run id", "variant", "orderer", "rounds ok", "delivered tx/s median (range)",
+                  "ours / this tx/s", "tx per orderer CPU-s median", "ours / this tx per CPU-s", "orderer CPU-s",
+                  "commit p50 ms", "commit p99 ms", "orderer peak RSS MiB", "failed rounds"]
+
+
+def compare_medians(rounds):
+    """Medians over the clean rounds (loadgen exited 0) of one orderer in one run and variant."""
+    clean = [r["figures"] for r in rounds if r["figures"].get("loadgen_exit_code") == 0]
+    if not clean:
+        return None
+    median = lambda pick: statistics.median(pick(f) for f in clean)
+    tps = [f["throughput_delivered_tps"] for f in clean]
+    return {"clean": len(clean), "tps": median(lambda f: f["throughput_delivered_tps"]), "tps_min": min(tps),
+            "tps_max": max(tps), "per_cpu": median(lambda f: f.get("tx_per_orderer_cpu_s") or 0),
+            "cpu_s": median(lambda f: f["orderer_cpu_s"]),
+            "p50": median(lambda f: f["commit_latency_us"]["p50"]), "p99": median(lambda f: f["commit_latency_us"]["p99"]),
+            "rss": median(lambda f: f.get("server_peak_rss_bytes") or 0)}
+
+
+def compare_rows(all_records, run_id=None):
+    """`scripts/compare-fabric.sh` records one round per orderer and variant, rounds
+    alternating, all sharing `run_id`: per run, variant and orderer the median over its
+    clean rounds, and ours / Fabric as the ratio of the medians within that run (the
+    figure that survives a noisy machine)."""
+    runs = {}
+    for r in all_records:
+        if r.get("kind") == "compare-fabric" and run_id in (None, r["params"]["run_id"]):
+            o = r["params"]["orderer"]
+            key = (r["params"]["variant"], o["name"] != "ours", o["version"])  # ours first, then by version
+            runs.setdefault(r["params"]["run_id"], {}).setdefault(key, []).append(r)
+    rows = []
+    for rid in sorted(runs, reverse=True):
+        groups = runs[rid]
+        start = min(r["unix_time"] for rounds in groups.values() for r in rounds)
+        for key in sorted(groups):
+            variant, fabric, version = key
+            rounds, m = groups[key], compare_medians(groups[key])
+            ours = next((compare_medians(g) for (v, f, _), g in groups.items() if v == variant and not f), None)
+            ratio = lambda field: f"{ours[field] / m[field]:.2f}x" if fabric and ours and m and ours[field] and m[field] else "-"
+            failures = collections.Counter(r["figures"].get("error", "?") for r in rounds
+                                           if r["figures"].get("loadgen_exit_code") != 0)
+            when = datetime.datetime.fromtimestamp(start, datetime.timezone.utc)
+            rows.append([
+                when.strftime("%Y-%m-%d %H:%M"), rounds[0]["git_rev"], str(rid), variant,
+                f"{rounds[0]['params']['orderer']['name']} {version}", f"{m['clean'] if m else 0}/{len(rounds)}",
+                f"{m['tps']:.0f} ({m['tps_min']:.0f}-{m['tps_max']:.0f})" if m else "-", ratio("tps"),
+                f"{m['per_cpu']:.0f}" if m and m["per_cpu"] else "-", ratio("per_cpu"),
+                f"{m['cpu_s']:.2f}" if m else "-", ms(m["p50"]) if m else "-", ms(m["p99"]) if m else "-",
+                f"{m['rss'] / 2**20:.0f}" if m and m["rss"] else "-",
+                "; ".join(f"{n}x {error}" for error, n in failures.items()) or "-",
+            ])
+    return rows
+
+
 def table(rows, header=HEADER):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -212,9 +269,22 @@ def main():
         parts += ["", "## TLS next to plain (same run, same workload)", "",
                   "Each `orderer benchmark --tls` run: the plain record and the TLS one of each "
                   "consensus, paired by `run_id`.", "", table(pairs, TLS_HEADER)]
+    rows = compare_rows(all_records)
+    if rows:
+        parts += ["", "## Side by side with Fabric (scripts/compare-fabric.sh)", "",
+                  "Each run alternates rounds between this orderer (release `orderer start`) and Fabric's "
+                  "v1.4.12 and v2.5.6 solo orderers, each started fresh on the same system-channel genesis "
+                  "block (v2.5.6's configtxgen; `signed`: SampleDevModeSolo, every envelope signed and "
+                  "verified against Writers; `unsigned`: SampleInsecureSolo, no organizations). Medians over "
+                  "a run's clean rounds; `ours / this` divides our median by this orderer's within the same "
+                  "run. Orderer CPU-s is the orderer process's utime + stime over the loadgen run.", "",
+                  table(rows, COMPARE_HEADER)]
     with open(os.path.join(HERE, "README.md"), "w") as f:
         f.write("\n".join(parts) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--compare-fabric"]:  # one run's table, for scripts/compare-fabric.sh
+        print(table(compare_rows(records(), int(sys.argv[2])), COMPARE_HEADER))
+    else:
+        main()
