@@ -20,10 +20,12 @@
 # Workload (same for every orderer): one channel (the system channel, `syschannel`; Fabric
 # solo orders MESSAGE envelopes there), 4 Broadcast streams, 1 Deliver client matching
 # every envelope, 1 KiB payloads, closed loop (--rate max, 256 in flight per stream),
-# --total envelopes (a multiple of MaxMessageCount, so no round ends waiting for a batch
-# timeout) signed before the clock starts (--presign). BatchSize and BatchTimeout are the
-# sample's, which are also `orderer benchmark`'s canonical ones: 500 messages, 2 MB
-# preferred, 10 MB absolute, 2 s.
+# --total envelopes, 200,000 by default (a multiple of MaxMessageCount, so no round ends
+# waiting for a batch timeout; 5-7 s of load for ours, 20-35 s for Fabric verifying
+# signatures), signed before the clock starts (--presign) so signing takes no CPU from the
+# orderer: `orderer benchmark`'s canonical workload, run against a separate process.
+# BatchSize and BatchTimeout are the sample's, which are also the canonical ones: 500
+# messages, 2 MB preferred, 10 MB absolute, 2 s.
 #
 #   scripts/compare-fabric.sh [--rounds R] [--variants signed,unsigned]
 #       [--orderers ours,1.4.12,2.5.6] [--total N] [--window N] [--results FILE]
