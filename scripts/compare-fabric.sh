@@ -21,7 +21,7 @@
 # solo orders MESSAGE envelopes there), 4 Broadcast streams, 1 Deliver client matching
 # every envelope, 1 KiB payloads, closed loop (--rate max, 256 in flight per stream),
 # --total envelopes, 200,000 by default (a multiple of MaxMessageCount, so no round ends
-# waiting for a batch timeout; 5-7 s of load for ours, 20-35 s for Fabric verifying
+# waiting for a batch timeout; 5-8 s of load for ours, 20-35 s for Fabric verifying
 # signatures), signed before the clock starts (--presign) so signing takes no CPU from the
 # orderer: `orderer benchmark`'s canonical workload, run against a separate process.
 # BatchSize and BatchTimeout are the sample's, which are also the canonical ones: 500
