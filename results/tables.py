@@ -215,6 +215,57 @@ def compare_rows(all_records, run_id=None):
     return rows
 
 
+SCALING_HEADER = ["time (UTC)", "git", "run", "point", "rounds", "delivered tx/s median (range)",
+                  "vs first point", "tx per orderer CPU-s median", "vs first point", "commit p50 ms",
+                  "commit p99 ms"]
+
+
+def scaling_rows(all_records, point_of):
+    """`scripts/scaling.sh` runs `orderer benchmark` in alternating rounds, the rounds of
+    one study sharing `run_id`. A run whose records differ in `point_of` (the number of
+    signers, say) is such a study: per point the median over its rounds, and the ratio
+    of medians to the run's first point."""
+    runs = {}
+    for r in all_records:
+        run_id = r["params"].get("orderer", {}).get("run_id")
+        if r.get("kind") == "benchmark" and run_id is not None:
+            runs.setdefault(run_id, []).append(r)
+    rows = []
+    for rid, records_of_run in sorted(runs.items(), key=lambda item: -max(r["unix_time"] for r in item[1])):
+        points = {}
+        for r in sorted(records_of_run, key=lambda r: r["unix_time"]):
+            points.setdefault(point_of(r), []).append(r["figures"])
+        if len(points) < 2:
+            continue
+        medians = {}
+        for point, figures in points.items():
+            pick = lambda field: statistics.median(f.get(field) or 0 for f in figures)
+            medians[point] = {"tps": pick("throughput_delivered_tps"), "per_cpu": pick("tx_per_orderer_cpu_s"),
+                              "p50": statistics.median(f["commit_latency_us"]["p50"] for f in figures),
+                              "p99": statistics.median(f["commit_latency_us"]["p99"] for f in figures),
+                              "range": (min(f["throughput_delivered_tps"] for f in figures),
+                                        max(f["throughput_delivered_tps"] for f in figures)),
+                              "rounds": len(figures)}
+        first = medians[next(iter(points))]
+        start = min(r["unix_time"] for r in records_of_run)
+        when = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        for point, m in medians.items():
+            ratio = lambda field: f"{m[field] / first[field]:.2f}" if first[field] else "-"
+            rows.append([when, records_of_run[0]["git_rev"], str(rid), point, str(m["rounds"]),
+                         f"{m['tps']:.0f} ({m['range'][0]:.0f}-{m['range'][1]:.0f})", ratio("tps"),
+                         f"{m['per_cpu']:.0f}", ratio("per_cpu"), ms(m["p50"]), ms(m["p99"])])
+    return rows
+
+
+def signers_point(record):
+    return f"{workload_of(record).get('signers', 1)} signers"
+
+
+def channels_point(record):
+    w = workload_of(record)
+    return f"{len(w['channels'])} ch x {w['broadcast_streams_per_channel']} streams"
+
+
 def table(rows, header=HEADER):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -269,6 +320,19 @@ def main():
         parts += ["", "## TLS next to plain (same run, same workload)", "",
                   "Each `orderer benchmark --tls` run: the plain record and the TLS one of each "
                   "consensus, paired by `run_id`.", "", table(pairs, TLS_HEADER)]
+    for point_of, title, text in [
+        (signers_point, "Signers (scripts/scaling.sh)",
+         "The canonical benchmark signed by 1 client, then by N clients of the channel's org used round "
+         "robin (`orderer benchmark --signers N`), rounds alternating within one run. A channel builds "
+         "key tables for its first 64 frequent signers; the others are verified by ring."),
+        (channels_point, "Channels (scripts/scaling.sh)",
+         "The canonical benchmark over 1, 2, 4 and 8 channels with 8 Broadcast streams in all and one "
+         "Deliver client per channel, rounds alternating within one run."),
+    ]:
+        rows = scaling_rows(all_records, point_of)
+        if rows:
+            parts += ["", f"## {title}", "", text + " Medians over the rounds; `vs first point` is the "
+                      "ratio of medians to the run's first point.", "", table(rows, SCALING_HEADER)]
     rows = compare_rows(all_records)
     if rows:
         parts += ["", "## Side by side with Fabric (scripts/compare-fabric.sh)", "",

@@ -217,11 +217,14 @@ impl Issued {
     }
 
     /// Writes a Fabric MSP directory for this identity: `signcerts/cert.pem`,
-    /// `keystore/key.pem` and `cacerts/ca.pem` (the issuing root).
+    /// `keystore/key.pem`, `cacerts/ca.pem` (the issuing root) and `admincerts/cert.pem`
+    /// (the identity itself: Fabric's v1.4 MSP refuses a local MSP without declared
+    /// admins), so Fabric's own orderer and peer load it too.
     pub fn write_msp_dir(&self, ca: &DevCa, dir: &Path) -> Result<(), Error> {
         let key_pem = self.key_pem();
         for (sub, file, contents) in [
             ("signcerts", "cert.pem", self.cert_pem.as_str()),
+            ("admincerts", "cert.pem", self.cert_pem.as_str()),
             ("keystore", "key.pem", key_pem.as_str()),
             ("cacerts", "ca.pem", ca.cert_pem()),
         ] {

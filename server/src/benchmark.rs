@@ -74,6 +74,10 @@ pub struct BenchmarkArgs {
     /// to measure a tuning before putting it in production. Records list them.
     #[arg(long = "kafka-property", value_name = "NAME=VALUE")]
     pub kafka_properties: Vec<String>,
+    /// The run id the records carry (default: a fresh one): invocations given the same
+    /// id form one run, compared as ratios (`scripts/scaling.sh` alternates several).
+    #[arg(long)]
+    pub run_id: Option<u64>,
 }
 
 /// What the orderer side of a benchmark was.
@@ -165,7 +169,7 @@ impl BenchmarkArgs {
             _ => &["solo"],
         };
         let tls: &[bool] = if self.tls { &[false, true] } else { &[false] };
-        let run_id = loadgen::envelope::nonce_u64();
+        let run_id = self.run_id.unwrap_or_else(loadgen::envelope::nonce_u64);
         consensus
             .iter()
             .flat_map(|&consensus| {

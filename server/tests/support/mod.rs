@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 pub mod backend;
+pub mod fabric;
 pub mod http;
 pub mod process;
 pub mod tls_front;
