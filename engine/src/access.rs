@@ -96,7 +96,9 @@ impl AccessControl {
     }
 
     /// Whether `signed` satisfies `policy`, its creator seen as `creator` (from
-    /// [`Self::creator`] on the same bytes). Every refusal is FORBIDDEN.
+    /// [`Self::creator`] on the same bytes). A refusal is FORBIDDEN, but a policy the
+    /// channel does not define is BAD_REQUEST, as Fabric's `SigFilter` answers it (its
+    /// "could not find policy" is not a permission error).
     pub fn authorize(
         &self,
         creator: &Creator,
@@ -107,7 +109,7 @@ impl AccessControl {
         let policy_found = self
             .policies
             .get(policy)
-            .ok_or_else(|| forbidden(format!("policy {policy} is not defined")))?;
+            .ok_or_else(|| Rejection::bad_request(format!("could not find policy {policy}")))?;
         // Fabric evaluates the policy over the signatures; one that needs no signer is
         // met without looking at the creator at all.
         if policy_found.evaluate(&[]) {

@@ -11,7 +11,8 @@
 //!    (`MaxBytesRule`, sizefilter.go);
 //! 3. expiration (BAD_REQUEST): only with the Orderer capability ExpirationCheck and
 //!    without `General.Authentication.NoExpirationChecks` (expiration.go);
-//! 4. signature and `/Channel/Writers` (FORBIDDEN): `SigFilter` (sigfilter.go).
+//! 4. signature and `/Channel/Writers` (FORBIDDEN; BAD_REQUEST when the channel
+//!    defines no such policy): `SigFilter` (sigfilter.go).
 //!
 //! Deliver, as common/deliver/acl.go's `SessionAccessControl`: the creator's expiry
 //! (FORBIDDEN, whatever the capabilities, unless `NoExpirationChecks`), then signature
@@ -130,6 +131,9 @@ pub fn authorize_reader(
     if now_unix >= expires_at_unix {
         return Err(Rejection::forbidden("client identity expired"));
     }
-    access.authorize(&creator, signed, READERS)?;
+    // Fabric's session access control answers every failed evaluation FORBIDDEN.
+    access
+        .authorize(&creator, signed, READERS)
+        .map_err(|rejection| Rejection::forbidden(rejection.info))?;
     Ok(Admitted { expires_at_unix })
 }

@@ -182,9 +182,9 @@ fn creator_that_does_not_parse_is_forbidden() {
     }
 }
 
-/// `channel()` with the Orderer group's capabilities removed: a channel on which Fabric
-/// does not check a Broadcast signer's expiry. (Test bytes: re-encoding is fine here.)
-fn channel_without_capabilities() -> ChannelConfig {
+/// `channel()` with its root config group changed by `edit` first. (Test bytes:
+/// re-encoding is fine here.)
+fn channel_edited(edit: impl FnOnce(&mut orderer_proto::common::ConfigGroup)) -> ChannelConfig {
     use orderer_proto::common::{Block, ConfigEnvelope};
     let mut block =
         Block::decode(
@@ -196,23 +196,49 @@ fn channel_without_capabilities() -> ChannelConfig {
     let mut envelope = Envelope::decode(data.data[0].clone()).unwrap();
     let mut payload = Payload::decode(envelope.payload.clone()).unwrap();
     let mut config = ConfigEnvelope::decode(payload.data.clone()).unwrap();
-    let orderer = config
-        .config
-        .as_mut()
-        .unwrap()
-        .channel_group
-        .as_mut()
-        .unwrap()
-        .groups
-        .get_mut("Orderer")
-        .unwrap();
-    assert!(orderer.values.remove("Capabilities").is_some());
+    edit(
+        config
+            .config
+            .as_mut()
+            .unwrap()
+            .channel_group
+            .as_mut()
+            .unwrap(),
+    );
     payload.data = config.encode_to_vec().into();
     envelope.payload = payload.encode_to_vec().into();
     data.data[0] = envelope.encode_to_vec().into();
-    let config = ChannelConfig::from_block(&block.encode_to_vec()).unwrap();
+    ChannelConfig::from_block(&block.encode_to_vec()).unwrap()
+}
+
+/// `channel()` with the Orderer group's capabilities removed: a channel on which Fabric
+/// does not check a Broadcast signer's expiry.
+fn channel_without_capabilities() -> ChannelConfig {
+    let config = channel_edited(|root| {
+        let orderer = root.groups.get_mut("Orderer").unwrap();
+        assert!(orderer.values.remove("Capabilities").is_some());
+    });
     assert!(!config.expiration_check());
     config
+}
+
+/// Fabric's `SigFilter` answers a policy the channel does not define with a plain error,
+/// which Broadcast classifies BAD_REQUEST; Deliver's session check answers FORBIDDEN.
+#[test]
+fn an_undefined_policy_is_bad_request_on_broadcast_and_forbidden_on_deliver() {
+    let config = channel_edited(|root| {
+        assert!(root.policies.remove("Writers").is_some());
+        assert!(root.policies.remove("Readers").is_some());
+    });
+    let rejection = write(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::BadRequest, "{}", rejection.info);
+    assert!(
+        rejection.info.contains("/Channel/Writers"),
+        "{}",
+        rejection.info
+    );
+    let rejection = read(&config, &fabric_signed(), BEFORE_EXPIRY).unwrap_err();
+    assert_eq!(rejection.status, Status::Forbidden, "{}", rejection.info);
 }
 
 /// A channel whose config has no organizations (configtxgen's `SampleInsecureSolo`):

@@ -425,6 +425,39 @@ mod tests {
     }
 
     #[test]
+    fn authentication_tls_shift_and_bccsp_keys_read_as_fabric_reads_them() {
+        let mut config = Config::default();
+        assert!(config.general.admission.expiration_checks);
+        config
+            .apply_env(env(&[
+                ("ORDERER_GENERAL_AUTHENTICATION_NOEXPIRATIONCHECKS", "true"),
+                ("ORDERER_GENERAL_TLS_TLSHANDSHAKETIMESHIFT", "90s"),
+                ("ORDERER_GENERAL_BCCSP_DEFAULT", "SW"),
+            ]))
+            .unwrap();
+        assert!(!config.general.admission.expiration_checks);
+        assert_eq!(
+            config.general.tls.handshake_time_shift,
+            std::time::Duration::from_secs(90)
+        );
+        // Fabric applies only a positive shift.
+        config
+            .set("General.TLS.TLSHandshakeTimeShift", "-5m")
+            .unwrap();
+        assert_eq!(
+            config.general.tls.handshake_time_shift,
+            std::time::Duration::ZERO
+        );
+        assert!(
+            config
+                .set("General.TLS.TLSHandshakeTimeShift", "soon")
+                .is_err()
+        );
+        let refused = config.set("General.BCCSP.Default", "PKCS11").unwrap_err();
+        assert!(refused.contains("PKCS11"), "{refused}");
+    }
+
+    #[test]
     fn fabric_environment_names_override_defaults() {
         let mut config = Config::default();
         let ignored = config

@@ -225,7 +225,7 @@ pub async fn serve_registrar(
     let service = service::AtomicBroadcastService::new(
         Arc::clone(&registrar),
         checks,
-        stopping,
+        stopping.clone(),
         Arc::clone(&options.metrics),
     )
     .with_deliver_rules(deliver_rules);
@@ -245,7 +245,7 @@ pub async fn serve_registrar(
     };
     let result = match tls {
         Some(acceptor) => {
-            let handshaken = connections::tls::handshaking(connections, acceptor);
+            let handshaken = connections::tls::handshaking(connections, acceptor, stopping);
             router
                 .serve_with_incoming_shutdown(handshaken, shutdown)
                 .await
@@ -276,6 +276,9 @@ fn with_channel_tls_cas(
         return Ok(Some(tls));
     }
     let mut roots = tls.client_roots_pem.take().unwrap_or_default();
+    // The operator's own roots must all parse (Fabric stops on one that does not); the
+    // channels' TLS CAs are taken where they parse, as the MSPs already checked them.
+    crate::tls::check_roots(&roots, "General.TLS.ClientRootCAs")?;
     for chain in registrar.chains() {
         for pem in chain.config().access.tls_cas_pem() {
             roots.extend_from_slice(pem);

@@ -44,7 +44,8 @@ pub struct Settings {
     /// How far back the clock client certificates are judged by is shifted.
     pub time_shift: Duration,
     /// Skip client roots that do not parse instead of refusing the start (the gRPC
-    /// listener adds every channel MSP's TLS CAs, which the operator does not list).
+    /// listener adds every channel MSP's TLS CAs, which the operator does not list; its
+    /// own `ClientRootCAs` are checked with [`check_roots`] first).
     pub lenient_roots: bool,
     /// Advertise HTTP/2 by ALPN (gRPC).
     pub alpn_h2: bool,
@@ -99,6 +100,18 @@ pub fn server_config(
         config.alpn_protocols.push(ALPN_H2.to_vec());
     }
     Ok(Arc::new(config))
+}
+
+/// Whether every certificate in `pem` parses as a trust anchor: an error naming `key`.
+pub fn check_roots(pem: &[u8], key: &str) -> Result<(), Error> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|error| Error::Config(format!("{key}: {error}")))?;
+        roots
+            .add(cert)
+            .map_err(|error| Error::Config(format!("{key}: {error}")))?;
+    }
+    Ok(())
 }
 
 fn client_roots(pem: &[u8], settings: Settings) -> Result<RootCertStore, Error> {

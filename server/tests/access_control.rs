@@ -262,8 +262,6 @@ async fn revoked_identity_is_forbidden(backend: &Backend) {
     orderer.stop().await;
 }
 
-/// A Deliver stream whose reader's certificate expires while it waits for blocks ends
-/// with FORBIDDEN, and nothing after the expiry is sent to it.
 /// Fabric's Broadcast checks a signer's expiry only when the channel's Orderer
 /// capabilities enable ExpirationCheck (orderer/common/msgprocessor/expiration.go,
 /// `expirationRejectRule.Apply`); Deliver's session check always does
@@ -306,6 +304,8 @@ async fn without_the_expiration_capability_broadcast_takes_expired_signers(backe
     orderer.stop().await;
 }
 
+/// A Deliver stream whose reader's certificate expires while it waits for blocks ends
+/// with FORBIDDEN, and nothing after the expiry is sent to it.
 async fn deliver_stream_ends_forbidden_when_its_reader_expires(backend: &Backend) {
     let reader = org()
         .ca

@@ -100,9 +100,17 @@ pub fn set(tls: &mut TlsConfig, key: &str, value: &str) -> Result<(), String> {
         }
         "ClientRootCAs" => tls.client_root_cas = path_list(value),
         "TLSHandshakeTimeShift" => {
-            tls.handshake_time_shift = match value {
-                "" => std::time::Duration::ZERO,
-                _ => {
+            // Fabric applies only a positive shift (core/comm/server.go): a negative
+            // duration is valid and does nothing.
+            tls.handshake_time_shift = match value.strip_prefix('-') {
+                _ if value.is_empty() => std::time::Duration::ZERO,
+                Some(negative) => {
+                    negative
+                        .parse::<engine::config::GoDuration>()
+                        .map_err(|error| error.to_string())?;
+                    std::time::Duration::ZERO
+                }
+                None => {
                     value
                         .parse::<engine::config::GoDuration>()
                         .map_err(|error| error.to_string())?

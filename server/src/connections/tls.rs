@@ -1,36 +1,43 @@
 //! TLS handshakes of the gRPC listener's connections, run off the accept loop: each
-//! gets at most [`SETUP_TIMEOUT`], at most [`HANDSHAKES_MAX`] run at once (a connection
-//! past that is closed at once), and connections through their handshake wait for the
-//! server in a queue of [`READY_MAX`]. The accept loop never waits for a handshake, so a
-//! client that stalls in it delays nobody else.
+//! gets at most [`SETUP_TIMEOUT`], at most [`HANDSHAKES_MAX`] run at once, and
+//! connections through their handshake wait for the server in a queue of
+//! [`READY_MAX`], holding their handshake place until the server takes them. When every
+//! place is taken the loop stops accepting until one frees (new clients wait in the
+//! kernel's backlog, as they would for a slow server) rather than closing them: clients
+//! that stall in the handshake can delay others by at most the setup timeout, and cannot
+//! make a real client's connection fail. The loop ends when the orderer stops.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt as _};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
-use tracing::debug;
+use tonic::transport::server::Connected as _;
+use tracing::{debug, warn};
 
 use super::{Counted, SETUP_TIMEOUT};
 
-/// Handshakes in progress at once.
-pub const HANDSHAKES_MAX: usize = 256;
+/// Handshakes in progress (or through and not yet taken by the server) at once. Each
+/// holds a socket and rustls' state (tens of KiB).
+pub const HANDSHAKES_MAX: usize = 1024;
 /// Connections through their handshake that the server has not taken yet.
 const READY_MAX: usize = 16;
 /// Pause after a failed accept (out of file descriptors, say) before the next.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
-/// The connections of `incoming` once through their TLS handshake with `acceptor`.
-/// Connections whose handshake fails or times out are closed and logged at debug.
+/// The connections of `incoming` once through their TLS handshake with `acceptor`, until
+/// `stopping` turns true. A failed handshake is logged (Fabric logs it as an error) and
+/// its connection closed.
 pub fn handshaking(
     incoming: impl Stream<Item = std::io::Result<Counted>> + Send + 'static,
     acceptor: TlsAcceptor,
+    stopping: watch::Receiver<bool>,
 ) -> impl Stream<Item = std::io::Result<TlsStream<Counted>>> {
     let (ready, taken) = mpsc::channel(READY_MAX);
-    tokio::spawn(accept_loop(Box::pin(incoming), acceptor, ready));
+    tokio::spawn(accept_loop(Box::pin(incoming), acceptor, ready, stopping));
     ReceiverStream::new(taken)
 }
 
@@ -38,9 +45,17 @@ async fn accept_loop(
     mut incoming: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Counted>> + Send>>,
     acceptor: TlsAcceptor,
     ready: mpsc::Sender<std::io::Result<TlsStream<Counted>>>,
+    mut stopping: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(HANDSHAKES_MAX));
+    let places = Arc::new(Semaphore::new(HANDSHAKES_MAX));
     loop {
+        let place = tokio::select! {
+            place = Arc::clone(&places).acquire_owned() => match place {
+                Ok(place) => place,
+                Err(_) => return,
+            },
+            () = stopped(&mut stopping) => return,
+        };
         let connection = tokio::select! {
             next = incoming.next() => match next {
                 Some(Ok(connection)) => connection,
@@ -51,24 +66,25 @@ async fn accept_loop(
                 }
                 None => return,
             },
-            // The server is gone (stopped): stop accepting.
-            _ = ready.closed() => return,
-        };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            debug!("gRPC listener: too many TLS handshakes in progress; connection closed");
-            continue;
+            () = stopped(&mut stopping) => return,
         };
         let (acceptor, ready) = (acceptor.clone(), ready.clone());
         tokio::spawn(async move {
+            let peer = connection.connect_info().remote_addr();
             let handshake = tokio::time::timeout(SETUP_TIMEOUT, acceptor.accept(connection)).await;
-            drop(slot);
             match handshake {
                 Ok(Ok(stream)) => {
                     let _ = ready.send(Ok(stream)).await;
                 }
-                Ok(Err(error)) => debug!(%error, "gRPC listener: TLS handshake failed"),
-                Err(_) => debug!("gRPC listener: TLS handshake timed out"),
+                Ok(Err(error)) => warn!(?peer, %error, "TLS handshake failed"),
+                Err(_) => warn!(?peer, "TLS handshake timed out"),
             }
+            drop(place);
         });
     }
+}
+
+/// Resolves once the orderer stops (or its stop signal is gone).
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stopping| *stopping).await;
 }
