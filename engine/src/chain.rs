@@ -270,6 +270,20 @@ impl Chain {
         self.halted.load(Ordering::Acquire)
     }
 
+    /// Why the chain counts as failed for Deliver, if it does (Fabric's `chain.Errored()`):
+    /// halted, or a Kafka consenter that has not started (Fabric's Kafka chain starts with
+    /// its error channel closed, until it is connected). A ledger that refuses writes is
+    /// not a failure: Deliver serves what is stored.
+    pub fn errored(&self) -> Option<&'static str> {
+        if self.is_halted() {
+            Some("the chain has halted")
+        } else if !self.is_ready() {
+            Some("the chain's consenter has not started")
+        } else {
+            None
+        }
+    }
+
     /// Whether the ledger refuses writes now (full disk, failing device): ordering waits
     /// and resumes by itself once a retry succeeds.
     pub fn is_unwritable(&self) -> bool {

@@ -104,6 +104,11 @@ pub fn server_config(
 
 /// Whether every certificate in `pem` parses as a trust anchor: an error naming `key`.
 pub fn check_roots(pem: &[u8], key: &str) -> Result<(), Error> {
+    strict_roots(pem, key).map(drop)
+}
+
+/// Every certificate of `pem` as a trust anchor, or an error naming `key`.
+fn strict_roots(pem: &[u8], key: &str) -> Result<RootCertStore, Error> {
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(pem) {
         let cert = cert.map_err(|error| Error::Config(format!("{key}: {error}")))?;
@@ -111,29 +116,22 @@ pub fn check_roots(pem: &[u8], key: &str) -> Result<(), Error> {
             .add(cert)
             .map_err(|error| Error::Config(format!("{key}: {error}")))?;
     }
-    Ok(())
+    Ok(roots)
 }
 
 fn client_roots(pem: &[u8], settings: Settings) -> Result<RootCertStore, Error> {
     let section = settings.section;
-    let mut roots = RootCertStore::empty();
-    if settings.lenient_roots {
-        let parsed = CertificateDer::pem_slice_iter(pem).filter_map(Result::ok);
-        let (_, skipped) = roots.add_parsable_certificates(parsed);
-        if skipped > 0 {
-            tracing::warn!(
-                skipped,
-                "{section}.TLS: client roots that do not parse are skipped"
-            );
-        }
-        return Ok(roots);
+    if !settings.lenient_roots {
+        return strict_roots(pem, &format!("{section}.TLS.ClientRootCAs"));
     }
-    for cert in CertificateDer::pem_slice_iter(pem) {
-        let cert =
-            cert.map_err(|error| Error::Config(format!("{section}.TLS.ClientRootCAs: {error}")))?;
-        roots
-            .add(cert)
-            .map_err(|error| Error::Config(format!("{section}.TLS.ClientRootCAs: {error}")))?;
+    let mut roots = RootCertStore::empty();
+    let parsed = CertificateDer::pem_slice_iter(pem).filter_map(Result::ok);
+    let (_, skipped) = roots.add_parsable_certificates(parsed);
+    if skipped > 0 {
+        tracing::warn!(
+            skipped,
+            "{section}.TLS: client roots that do not parse are skipped"
+        );
     }
     Ok(roots)
 }

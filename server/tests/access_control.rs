@@ -167,27 +167,39 @@ async fn forgeries_are_forbidden_and_the_stream_keeps_ordering(backend: &Backend
     orderer.stop().await;
 }
 
+/// An orderer of `backend` whose clock reads 2032 (expiry is judged by it).
+async fn start_in_2032(
+    backend: &Backend,
+    ledger: &std::path::Path,
+    genesis_block: &std::path::Path,
+) -> TestOrderer {
+    let options = ServeOptions {
+        clock: Arc::new(|| YEAR_2032_UNIX),
+        ..ServeOptions::default()
+    };
+    backend.start_with(ledger, genesis_block, options).await
+}
+
+/// A client of the tests' org whose certificate expires in 2031.
+fn expired_in_2031(name: &str) -> loadgen::msp::Signer {
+    org()
+        .ca
+        .issue_until(name, &["client"], 2031)
+        .unwrap()
+        .signer()
+        .unwrap()
+}
+
 /// A writer whose certificate expired (2031) by the orderer's clock (2032) is a bad
 /// request, as is a payload without a header; Deliver answers the expired reader
 /// FORBIDDEN, as Fabric's Deliver does.
 async fn expired_identity_and_missing_header_are_bad_requests(backend: &Backend) {
     let (channel, genesis_block) = backend.channel("expired");
     let ledger = tempfile::tempdir().unwrap();
-    let options = ServeOptions {
-        clock: Arc::new(|| YEAR_2032_UNIX),
-        ..ServeOptions::default()
-    };
-    let orderer = backend
-        .start_with(ledger.path(), &genesis_block, options)
-        .await;
+    let orderer = start_in_2032(backend, ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
-    let expired = org()
-        .ca
-        .issue_until("expired", &["client"], 2031)
-        .unwrap()
-        .signer()
-        .unwrap();
+    let expired = expired_in_2031("expired");
     let good = message_by(&expired, &channel, b"expired");
     expect(
         &mut stream,
@@ -271,21 +283,10 @@ async fn without_the_expiration_capability_broadcast_takes_expired_signers(backe
     let (channel, genesis_block) = backend.channel("nocapability");
     strip_orderer_capabilities(&genesis_block);
     let ledger = tempfile::tempdir().unwrap();
-    let options = ServeOptions {
-        clock: Arc::new(|| YEAR_2032_UNIX),
-        ..ServeOptions::default()
-    };
-    let orderer = backend
-        .start_with(ledger.path(), &genesis_block, options)
-        .await;
+    let orderer = start_in_2032(backend, ledger.path(), &genesis_block).await;
     let mut client = orderer.client().await;
     let mut stream = BroadcastStream::open(&mut client).await.unwrap();
-    let expired = org()
-        .ca
-        .issue_until("expired-writer", &["client"], 2031)
-        .unwrap()
-        .signer()
-        .unwrap();
+    let expired = expired_in_2031("expired-writer");
     let envelope = message_by(&expired, &channel, b"expired but no capability");
     expect(
         &mut stream,

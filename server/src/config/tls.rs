@@ -102,20 +102,20 @@ pub fn set(tls: &mut TlsConfig, key: &str, value: &str) -> Result<(), String> {
         "TLSHandshakeTimeShift" => {
             // Fabric applies only a positive shift (core/comm/server.go): a negative
             // duration is valid and does nothing.
-            tls.handshake_time_shift = match value.strip_prefix('-') {
-                _ if value.is_empty() => std::time::Duration::ZERO,
-                Some(negative) => {
-                    negative
-                        .parse::<engine::config::GoDuration>()
-                        .map_err(|error| error.to_string())?;
-                    std::time::Duration::ZERO
-                }
-                None => {
-                    value
+            let negative = value.strip_prefix('-');
+            let shift = match negative.unwrap_or(value) {
+                "" if negative.is_none() => std::time::Duration::ZERO,
+                magnitude => {
+                    magnitude
                         .parse::<engine::config::GoDuration>()
                         .map_err(|error| error.to_string())?
                         .0
                 }
+            };
+            tls.handshake_time_shift = if negative.is_some() {
+                std::time::Duration::ZERO
+            } else {
+                shift
             };
         }
         _ => return Err("unknown key".into()),

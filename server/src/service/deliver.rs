@@ -140,7 +140,7 @@ impl Handler {
             Err(rejection) => return refused(rejection),
         };
         let best_effort = deliver::best_effort(&seek);
-        if !best_effort && let Some(why) = failed(chain) {
+        if !best_effort && let Some(why) = chain.errored() {
             return refused(Rejection::unavailable(why));
         }
         let signed = match request.signed {
@@ -193,7 +193,7 @@ impl Handler {
                 if plan.fail_if_not_ready {
                     return Outcome::Status(FabricStatus::NotFound);
                 }
-                if !best_effort && let Some(why) = failed(chain) {
+                if !best_effort && let Some(why) = chain.errored() {
                     debug!(channel = %chain.config().channel_id, %why, "deliver ends: chain failed");
                     return Outcome::Status(FabricStatus::ServiceUnavailable);
                 }
@@ -247,19 +247,6 @@ struct Sending {
     admitted: Admitted,
     /// `BEST_EFFORT`: serve even from a failed chain.
     best_effort: bool,
-}
-
-/// Why the chain counts as failed for Deliver (Fabric's `chain.Errored()`): halted, or a
-/// Kafka consenter that has not started (Fabric's Kafka chain starts with its error
-/// channel closed, until it is connected).
-fn failed(chain: &Chain) -> Option<&'static str> {
-    if chain.is_halted() {
-        Some("the chain has halted")
-    } else if !chain.is_ready() {
-        Some("the chain's consenter has not started")
-    } else {
-        None
-    }
 }
 
 fn refused(rejection: Rejection) -> Outcome {
