@@ -136,6 +136,27 @@ fn metadata_slots(
     Ok(slots)
 }
 
+/// Block 0 of a channel created through the system channel, as Fabric's registrar writes
+/// it (`blockledger.CreateNextBlock` on an empty ledger): the CONFIG envelope alone, no
+/// previous hash, five empty metadata entries, unsigned.
+pub fn genesis(config_envelope: Bytes) -> Bytes {
+    let envelopes = vec![config_envelope];
+    let data_hash = hash::data_hash(&envelopes);
+    Block {
+        header: Some(BlockHeader {
+            number: 0,
+            previous_hash: Bytes::new(),
+            data_hash: Bytes::copy_from_slice(&data_hash),
+        }),
+        data: Some(BlockData { data: envelopes }),
+        metadata: Some(BlockMetadata {
+            metadata: vec![Bytes::new(); METADATA_SLOTS],
+        }),
+    }
+    .encode_to_vec()
+    .into()
+}
+
 /// Reads the header of a stored block and returns its tip, taking `last_config` from
 /// the block's LAST_CONFIG entry (0 when absent, as in a genesis block).
 pub fn tip_of(block_bytes: &[u8]) -> Result<ChainTip, Error> {

@@ -12,6 +12,7 @@
 //! A Kafka channel has the same writer, but Broadcast produces to the channel's topic
 //! instead of the queue and the worker is [`crate::kafka`]'s, reading the partition.
 
+pub(crate) mod reconfig;
 mod worker;
 mod writer;
 
@@ -28,9 +29,12 @@ use tracing::info;
 
 use crate::block;
 use crate::config::{ChannelConfig, Consensus};
+use crate::config_update::{self, ConfigMessage};
 use crate::cutter::Message;
+use crate::envelope::Inspected;
 use crate::error::Error;
 use crate::kafka::{self, KafkaOptions, Producer};
+use crate::rejection::Rejection;
 use crate::store::{BlockStore, StoreOptions, StoreReader};
 
 /// Pause between tries while a Kafka producer's (or, with durable acknowledgements, the
@@ -58,8 +62,32 @@ pub struct ChainOptions {
     pub durable_acks: bool,
     /// Told how long each block took to fill (the operations endpoint's metrics).
     pub fill_observer: Option<Arc<dyn crate::cutter::FillObserver>>,
-    /// The node's admission settings, for messages Kafka re-validates.
+    /// The node's admission settings, for messages validated again after a config change.
     pub admission: crate::admission::Rules,
+    /// Creates the channels a system channel's config blocks create.
+    pub channels: Option<Arc<dyn ChannelCreator>>,
+}
+
+/// Creates a channel when the system channel writes the block that creates it (Fabric's
+/// `Registrar.newChain`): the registrar.
+pub trait ChannelCreator: std::fmt::Debug + Send + Sync {
+    /// Starts channel `channel_id` from its block 0 (stored first). A channel that exists
+    /// is left as it is.
+    fn create_channel(&self, channel_id: &str, genesis: &Bytes) -> Result<(), Error>;
+}
+
+/// What Broadcast hands a chain.
+#[derive(Debug)]
+pub enum Submission {
+    /// A normal envelope, validated against config sequence `config_seq`.
+    Normal {
+        /// The envelope.
+        message: Message,
+        /// The sequence of the config it was validated against.
+        config_seq: u64,
+    },
+    /// A config change, ordered alone in a block.
+    Config(ConfigMessage),
 }
 
 impl Default for ChainOptions {
@@ -74,6 +102,7 @@ impl Default for ChainOptions {
             durable_acks: false,
             fill_observer: None,
             admission: crate::admission::Rules::default(),
+            channels: None,
         }
     }
 }
@@ -82,7 +111,7 @@ impl Default for ChainOptions {
 #[derive(Debug)]
 pub enum SubmitError {
     /// The queue stayed full: try later.
-    Full(Message),
+    Full(Submission),
     /// The chain stopped (shutdown, or a storage failure).
     Halted,
     /// The chain cannot order now (its Kafka cluster is unreachable or the consenter has
@@ -157,15 +186,13 @@ enum Ingress {
         producer: Arc<Producer>,
         /// Whether the consenter has started (CONNECT posted, partition read).
         ready: Arc<AtomicBool>,
-        /// The config sequence envelopes are validated against.
-        sequence: u64,
     },
 }
 
 /// What the worker receives.
 #[derive(Debug)]
 pub(crate) enum Input {
-    Message(Message),
+    Submission(Submission),
     /// Cut what is pending, store it and stop.
     Stop,
 }
@@ -173,7 +200,11 @@ pub(crate) enum Input {
 /// A running chain.
 #[derive(Debug)]
 pub struct Chain {
-    config: ChannelConfig,
+    channel_id: String,
+    /// The current configuration; the worker replaces it when it orders a config block.
+    config: watch::Receiver<Arc<ChannelConfig>>,
+    /// Signs the config envelopes this chain makes.
+    signer: Option<Arc<crate::msp::local::LocalSigner>>,
     sender: Sender<Input>,
     ingress: Ingress,
     /// Set with [`ChainOptions::durable_acks`].
@@ -213,7 +244,15 @@ impl Chain {
             blocks: block_sender,
             halted: Arc::clone(&halted),
         };
-        let (worker, ingress) = spawn_worker(&config, &reader, parts, &options)?;
+        let channel_id = config.channel_id.clone();
+        let (config_sender, config_receiver) = watch::channel(Arc::new(config.clone()));
+        let reconfig = reconfig::Reconfig {
+            config: config_sender,
+            signer: options.signer.clone(),
+            rules: options.admission,
+            channels: options.channels.clone(),
+        };
+        let (worker, ingress) = spawn_worker(&config, &reader, parts, reconfig, &options)?;
         let (durable_sender, durable) = watch::channel(-1);
         let (unwritable, stopping) = (Arc::default(), Arc::default());
         let writer = writer::Writer {
@@ -234,7 +273,9 @@ impl Chain {
             durable,
         });
         Ok(Self {
-            config,
+            channel_id,
+            config: config_receiver,
+            signer: options.signer,
             sender,
             ingress,
             durable,
@@ -246,9 +287,47 @@ impl Chain {
         })
     }
 
-    /// The channel's configuration.
-    pub fn config(&self) -> &ChannelConfig {
-        &self.config
+    /// The channel's name.
+    pub fn channel_id(&self) -> &str {
+        &self.channel_id
+    }
+
+    /// The channel's current configuration.
+    pub fn config(&self) -> Arc<ChannelConfig> {
+        Arc::clone(&self.config.borrow())
+    }
+
+    /// Told each time the channel's configuration changes (Deliver evaluates its readers
+    /// again).
+    pub fn subscribe_config(&self) -> watch::Receiver<Arc<ChannelConfig>> {
+        self.config.clone()
+    }
+
+    /// Fabric's `ProcessConfigUpdateMsg` on this chain: an update of this channel, or,
+    /// when `update` names another channel and this is a system channel, the creation of
+    /// that channel. What it returns is submitted with [`Submission::Config`].
+    pub fn process_config_update(
+        &self,
+        update: Inspected,
+        rules: crate::admission::Rules,
+        now_unix: i64,
+    ) -> Result<ConfigMessage, Rejection> {
+        let config = self.config();
+        let orderer = config_update::Orderer {
+            signer: self.signer.as_deref(),
+            rules,
+            now_unix,
+        };
+        if update.channel_id == self.channel_id {
+            config_update::process_update(&config, update, orderer)
+        } else if config.is_system_channel() {
+            config_update::process_creation(&config, update, orderer)
+        } else {
+            Err(Rejection::not_found(format!(
+                "channel {} does not exist",
+                update.channel_id
+            )))
+        }
     }
 
     /// Read access to the channel's blocks.
@@ -292,7 +371,7 @@ impl Chain {
 
     /// Hands an envelope to the chain without waiting: to the queue (solo) or to the
     /// producer (Kafka).
-    pub fn try_submit(&self, message: Message) -> Result<Accepted, SubmitError> {
+    pub fn try_submit(&self, submission: Submission) -> Result<Accepted, SubmitError> {
         if self.is_halted() {
             return Err(SubmitError::Halted);
         }
@@ -309,9 +388,11 @@ impl Chain {
                     .as_ref()
                     .map(|durable| durable.submitted.lock().unwrap_or_else(|e| e.into_inner()));
                 self.sender
-                    .try_send(Input::Message(message))
+                    .try_send(Input::Submission(submission))
                     .map_err(|error| match error {
-                        TrySendError::Full(Input::Message(message)) => SubmitError::Full(message),
+                        TrySendError::Full(Input::Submission(submission)) => {
+                            SubmitError::Full(submission)
+                        }
                         _ => SubmitError::Halted,
                     })?;
                 Ok(match (submitted.as_mut(), &self.durable) {
@@ -325,24 +406,28 @@ impl Chain {
                     _ => Accepted::Queued,
                 })
             }
-            Ingress::Kafka {
-                producer,
-                ready,
-                sequence,
-            } => {
+            Ingress::Kafka { producer, ready } => {
                 if !ready.load(Ordering::Acquire) {
                     return Err(SubmitError::Unavailable(format!(
                         "the Kafka consenter of channel {} has not started yet",
-                        self.config.channel_id
+                        self.channel_id
                     )));
                 }
-                let payload = kafka::message::normal(&message.envelope, *sequence);
+                let payload = match &submission {
+                    Submission::Normal {
+                        message,
+                        config_seq,
+                    } => kafka::message::normal(&message.envelope, *config_seq),
+                    Submission::Config(config) => {
+                        kafka::message::config(&config.envelope, config.config_seq, 0)
+                    }
+                };
                 match producer.send(&payload) {
                     Ok(ack) => Ok(Accepted::Producing(
                         ack,
                         self.durable.as_ref().map(|durable| durable.durable.clone()),
                     )),
-                    Err(kafka::producer::SendError::Full) => Err(SubmitError::Full(message)),
+                    Err(kafka::producer::SendError::Full) => Err(SubmitError::Full(submission)),
                     Err(kafka::producer::SendError::Failed(why)) => {
                         Err(SubmitError::Unavailable(why))
                     }
@@ -355,7 +440,7 @@ impl Chain {
     /// calling thread.
     pub fn submit_timeout(
         &self,
-        message: Message,
+        submission: Submission,
         timeout: Duration,
     ) -> Result<Accepted, SubmitError> {
         if self.is_halted() {
@@ -365,21 +450,21 @@ impl Chain {
         if let (Ingress::Solo, None) = (&self.ingress, &self.durable) {
             return self
                 .sender
-                .send_timeout(Input::Message(message), timeout)
+                .send_timeout(Input::Submission(submission), timeout)
                 .map(|()| Accepted::Queued)
                 .map_err(|error| match error {
-                    SendTimeoutError::Timeout(Input::Message(message)) => {
-                        SubmitError::Full(message)
+                    SendTimeoutError::Timeout(Input::Submission(submission)) => {
+                        SubmitError::Full(submission)
                     }
                     _ => SubmitError::Halted,
                 });
         }
         let deadline = std::time::Instant::now() + timeout;
-        let mut message = message;
+        let mut submission = submission;
         loop {
-            match self.try_submit(message) {
+            match self.try_submit(submission) {
                 Err(SubmitError::Full(back)) if std::time::Instant::now() < deadline => {
-                    message = back;
+                    submission = back;
                     std::thread::sleep(KAFKA_FULL_PAUSE);
                 }
                 other => return other,
@@ -427,6 +512,7 @@ fn spawn_worker(
     config: &ChannelConfig,
     reader: &StoreReader,
     parts: WorkerParts,
+    reconfig: reconfig::Reconfig,
     options: &ChainOptions,
 ) -> Result<(JoinHandle<()>, Ingress), Error> {
     let name = format!("chain-{}", config.channel_id);
@@ -442,11 +528,13 @@ fn spawn_worker(
                 core: options.core,
                 signer: options.signer.clone(),
                 ordered: 0,
+                reconfig,
             };
             Ok((spawn(name, move || worker.run())?, Ingress::Solo))
         }
         Consensus::Kafka { brokers } => {
-            let (worker, ingress) = kafka_worker(config, brokers, reader, parts, options)?;
+            let (worker, ingress) =
+                kafka_worker(config, brokers, reader, parts, reconfig, options)?;
             Ok((spawn(name, move || worker.run())?, ingress))
         }
     }
@@ -468,6 +556,7 @@ fn kafka_worker(
     brokers: &[String],
     reader: &StoreReader,
     parts: WorkerParts,
+    reconfig: reconfig::Reconfig,
     options: &ChainOptions,
 ) -> Result<(kafka::worker::KafkaWorker, Ingress), Error> {
     let newest = reader.block(reader.height() - 1)?;
@@ -485,8 +574,7 @@ fn kafka_worker(
     let ready = Arc::new(AtomicBool::new(false));
     let worker = kafka::worker::KafkaWorker {
         channel_id: config.channel_id.clone(),
-        config: config.clone(),
-        admission: options.admission,
+        reconfig,
         bootstrap,
         options: options.kafka.clone(),
         processor: kafka::processor::Processor::new(
@@ -506,11 +594,7 @@ fn kafka_worker(
         ready: Arc::clone(&ready),
         halted: parts.halted,
     };
-    let ingress = Ingress::Kafka {
-        producer,
-        ready,
-        sequence: config.sequence,
-    };
+    let ingress = Ingress::Kafka { producer, ready };
     Ok((worker, ingress))
 }
 

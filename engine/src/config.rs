@@ -26,6 +26,8 @@ pub use tree::ChannelTree;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orderer_proto::common::Config;
+
 use crate::access::AccessControl;
 use crate::cutter::BatchSize;
 use crate::error::Error;
@@ -61,10 +63,11 @@ pub struct ChannelConfig {
     pub access: Arc<AccessControl>,
     /// The whole configuration, typed.
     pub tree: Arc<ChannelTree>,
+    /// The configuration as it was ordered: what config updates are validated against.
+    pub proto: Arc<Config>,
 }
 
 impl ChannelConfig {
-    /// Reads the configuration carried by a config block (for example a genesis block).
     /// The Orderer capabilities that include Fabric's ExpirationCheck (and Kafka's
     /// Resubmission): `V1_1`, `V1_4_2` or `V2_0`.
     pub fn expiration_check(&self) -> bool {
@@ -79,26 +82,50 @@ impl ChannelConfig {
             })
     }
 
+    /// Reads the configuration carried by a config block (for example a genesis block).
     pub fn from_block(block_bytes: &[u8]) -> Result<Self, Error> {
         let ConfigBlock {
             channel_header,
             config,
         } = ConfigBlock::decode(block_bytes)?;
-        let root = config.channel_group.unwrap_or_default();
+        Self::from_config(&channel_header.channel_id, config)
+    }
+
+    /// Reads `config` as the configuration of `channel_id`, with the checks Fabric's
+    /// bundle makes on it (an Orderer group, batch size and timeout limits, a consensus
+    /// type this orderer runs).
+    pub fn from_config(channel_id: &str, config: Config) -> Result<Self, Error> {
+        let root = config.channel_group.clone().unwrap_or_default();
         let tree = ChannelTree::from_group(config.sequence, &root)?;
         let orderer = tree
             .orderer
             .as_ref()
             .ok_or_else(|| Error::Config("channel config has no Orderer group".into()))?;
         Ok(Self {
-            channel_id: channel_header.channel_id,
+            channel_id: channel_id.to_string(),
             sequence: config.sequence,
             batch_size: batch_size(orderer)?,
             batch_timeout: batch_timeout(orderer)?,
             consensus: consensus(orderer)?,
             access: Arc::new(AccessControl::from_config(&root).map_err(Error::Config)?),
             tree: Arc::new(tree),
+            proto: Arc::new(config),
         })
+    }
+
+    /// `ConsensusType.type` (`solo`, `kafka`), which a config update may not change.
+    pub fn consensus_kind(&self) -> &str {
+        self.tree
+            .orderer
+            .as_ref()
+            .and_then(|orderer| orderer.consensus_type.as_ref())
+            .map_or("", |entry| entry.value.kind.as_str())
+    }
+
+    /// Whether this is a system channel: one with a Consortiums group, which creates
+    /// channels (Fabric 1.x and 2.x before channel participation).
+    pub fn is_system_channel(&self) -> bool {
+        self.tree.consortiums.is_some()
     }
 }
 

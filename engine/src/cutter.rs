@@ -74,6 +74,11 @@ impl BlockCutter {
         self
     }
 
+    /// Cuts by `batch_size` from the next message on (a config update changed it).
+    pub fn set_batch_size(&mut self, batch_size: BatchSize) {
+        self.batch_size = batch_size;
+    }
+
     /// Takes one message; returns the batches it completed (zero, one or two).
     pub fn ordered(&mut self, message: Message) -> Vec<Batch> {
         let mut batches = Vec::new();

@@ -24,7 +24,7 @@ pub struct SignedData {
 }
 
 /// What Broadcast learns of an envelope by decoding its headers.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Inspected {
     /// `ChannelHeader.channel_id`.
     pub channel_id: String,
@@ -76,18 +76,12 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
             "channel header is not a valid common.ChannelHeader: {error}"
         ))
     })?;
-    match HeaderType::try_from(channel_header.r#type) {
-        Ok(HeaderType::Config | HeaderType::OrdererTransaction) => {
-            return Err(Rejection::bad_request(
-                "message is of type that cannot be processed directly",
-            ));
-        }
-        Ok(HeaderType::ConfigUpdate) => {
-            return Err(Rejection::bad_request(
-                "config updates (CONFIG_UPDATE) are not supported by this orderer yet",
-            ));
-        }
-        _ => {}
+    if let Ok(HeaderType::Config | HeaderType::OrdererTransaction) =
+        HeaderType::try_from(channel_header.r#type)
+    {
+        return Err(Rejection::bad_request(
+            "message is of type that cannot be processed directly",
+        ));
     }
     if envelope.payload.is_empty() {
         return Err(Rejection::bad_request("message was empty"));

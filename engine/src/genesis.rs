@@ -62,8 +62,9 @@ pub struct OrgSpec {
 }
 
 impl OrgSpec {
-    /// The org's group: its MSP value and its member and admin policies.
-    fn group(&self) -> ConfigGroup {
+    /// The org's group: its MSP value and its member and admin policies (what an
+    /// operator's config update adds to a channel's Application group).
+    pub fn group(&self) -> ConfigGroup {
         ConfigGroup {
             values: HashMap::from([(
                 "MSP".to_string(),
@@ -200,6 +201,64 @@ impl GenesisSpec {
         .encode_to_vec()
         .into()
     }
+}
+
+/// A genesis block (made by `configtxgen`, say) with its Orderer group's ConsensusType
+/// set to `kind` and, when `brokers` is not empty, its KafkaBrokers to `brokers`: the
+/// Kafka twin of a solo profile (Fabric's `SampleSingleMSPKafka` differs from
+/// `SampleSingleMSPSolo` only so). The data hash is computed again; nothing else changes.
+pub fn with_consensus(block: &[u8], kind: &str, brokers: &[String]) -> Result<Bytes, crate::Error> {
+    let decode = |what, source| crate::Error::Decode { what, source };
+    let mut block = Block::decode(block).map_err(|e| decode("genesis block", e))?;
+    let data = block.data.get_or_insert_with(BlockData::default);
+    let first = data
+        .data
+        .first()
+        .ok_or_else(|| crate::Error::Config("genesis block holds no envelope".into()))?;
+    let mut envelope = Envelope::decode(first.clone()).map_err(|e| decode("envelope", e))?;
+    let mut payload =
+        Payload::decode(envelope.payload.clone()).map_err(|e| decode("payload", e))?;
+    let mut config =
+        ConfigEnvelope::decode(payload.data.clone()).map_err(|e| decode("ConfigEnvelope", e))?;
+    let orderer = config
+        .config
+        .as_mut()
+        .and_then(|config| config.channel_group.as_mut())
+        .and_then(|group| group.groups.get_mut("Orderer"))
+        .ok_or_else(|| crate::Error::Config("genesis block has no Orderer group".into()))?;
+    let consensus = orderer
+        .values
+        .entry("ConsensusType".into())
+        .or_insert_with(|| ConfigValue {
+            mod_policy: ADMINS.into(),
+            ..ConfigValue::default()
+        });
+    let mut value =
+        ConsensusType::decode(consensus.value.clone()).map_err(|e| decode("ConsensusType", e))?;
+    value.r#type = kind.into();
+    consensus.value = value.encode_to_vec().into();
+    if !brokers.is_empty() {
+        orderer.values.insert(
+            "KafkaBrokers".into(),
+            ConfigValue {
+                version: 0,
+                value: KafkaBrokers {
+                    brokers: brokers.to_vec(),
+                }
+                .encode_to_vec()
+                .into(),
+                mod_policy: ADMINS.into(),
+            },
+        );
+    }
+    payload.data = config.encode_to_vec().into();
+    envelope.payload = payload.encode_to_vec().into();
+    data.data[0] = envelope.encode_to_vec().into();
+    let data_hash = hash::data_hash(&data.data);
+    if let Some(header) = block.header.as_mut() {
+        header.data_hash = Bytes::copy_from_slice(&data_hash);
+    }
+    Ok(block.encode_to_vec().into())
 }
 
 #[cfg(test)]

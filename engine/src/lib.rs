@@ -12,6 +12,9 @@
 //!   sequence (size, expiry by capability, signature and policy) shared by Broadcast,
 //!   Deliver and Kafka's re-validation; [`rejection`]: the Fabric status and reason of
 //!   a refusal.
+//! - [`config_update`]: what Broadcast makes of a CONFIG_UPDATE (a CONFIG envelope, or a
+//!   new channel wrapped in an ORDERER_TRANSACTION), as Fabric's message processors do.
+//! - [`configtx`]: Fabric's config update validator and new-channel template, pure functions.
 //! - [`chain`]: one channel's chain: the worker thread (cutter and batch timer, pinned to a
 //!   core) and the writer thread (append, group commit, publish height).
 //! - [`kafka`]: Fabric's Kafka consenter: produce to the channel's one-partition topic,
@@ -31,6 +34,8 @@ pub mod admission;
 pub mod block;
 pub mod chain;
 pub mod config;
+pub mod config_update;
+pub mod configtx;
 pub mod cutter;
 pub mod deliver;
 pub mod envelope;

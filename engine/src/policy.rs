@@ -119,6 +119,8 @@ fn satisfies(
 #[derive(Debug, Default)]
 pub struct PolicyTree {
     policies: HashMap<String, Arc<Policy>>,
+    /// The sub-policy name of each implicit meta policy, by path (for failure texts).
+    implicit_sub_policies: HashMap<String, String>,
 }
 
 impl PolicyTree {
@@ -132,6 +134,46 @@ impl PolicyTree {
     /// The policy at `path`, e.g. `/Channel/Writers`.
     pub fn get(&self, path: &str) -> Option<&Arc<Policy>> {
         self.policies.get(path)
+    }
+
+    /// [`Policy::evaluate`] of the policy at `path`, with Fabric's words for a refusal:
+    /// "signature set did not satisfy policy" (cauthdsl), "implicit policy evaluation
+    /// failed - N sub-policies were satisfied, but this policy requires M of the 'X'
+    /// sub-policies to be satisfied" (`common/policies/implicitmeta.go`), "could not find
+    /// policy {path}" when the config defines none there.
+    pub fn evaluate_explained(&self, path: &str, signers: &[&Identity]) -> Result<(), String> {
+        let policy = self
+            .get(path)
+            .ok_or_else(|| format!("could not find policy {path}"))?;
+        if policy.evaluate(signers) {
+            return Ok(());
+        }
+        match &**policy {
+            Policy::Signature { .. } => Err("signature set did not satisfy policy".into()),
+            Policy::ImplicitMeta { rule, sub_policies } => {
+                let threshold = match rule {
+                    _ if sub_policies.is_empty() => 0,
+                    Rule::Any => 1,
+                    Rule::All => sub_policies.len(),
+                    Rule::Majority => sub_policies.len() / 2 + 1,
+                };
+                let satisfied = sub_policies
+                    .iter()
+                    .filter(|sub_policy| sub_policy.evaluate(signers))
+                    .count();
+                let name = self
+                    .implicit_sub_policies
+                    .get(path)
+                    .map_or("", String::as_str);
+                Err(format!(
+                    "implicit policy evaluation failed - {satisfied} sub-policies were satisfied, but this policy requires {threshold} of the '{name}' sub-policies to be satisfied"
+                ))
+            }
+            Policy::Unsupported(policy_type) => {
+                Err(format!("policy type {policy_type} is not supported"))
+            }
+            Policy::Reject => Err(format!("No such policy: '{path}'")),
+        }
     }
 
     fn compile_group(
@@ -167,6 +209,8 @@ impl PolicyTree {
                         .map_err(|e| format!("{path}/{name}: ImplicitMetaPolicy: {e}"))?;
                     let rule = Rule::try_from(meta.rule)
                         .map_err(|_| format!("{path}/{name}: unknown implicit meta rule"))?;
+                    self.implicit_sub_policies
+                        .insert(format!("{path}/{name}"), meta.sub_policy.clone());
                     // One sub-policy per child group, as Fabric's newImplicitMetaPolicy
                     // (common/policies/implicitmeta.go) takes one from every child's
                     // manager: a child without the named policy contributes one that

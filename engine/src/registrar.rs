@@ -1,15 +1,16 @@
-//! The channels this orderer serves: reopened from the ledger, or bootstrapped from a
-//! genesis block on first start.
+//! The channels this orderer serves: reopened from the ledger, bootstrapped from a
+//! genesis block on first start, or created by a system channel's config block (Fabric's
+//! `Registrar.newChain`).
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, Weak};
 
 use bytes::Bytes;
-use tracing::info;
+use tracing::{info, warn};
 
-use crate::chain::{Chain, ChainOptions};
+use crate::chain::{Chain, ChainOptions, ChannelCreator};
 use crate::config::ChannelConfig;
 use crate::error::Error;
 
@@ -30,14 +31,33 @@ pub struct RegistrarOptions {
 /// All chains of this orderer.
 #[derive(Debug)]
 pub struct Registrar {
-    chains: HashMap<String, Arc<Chain>>,
+    chains: RwLock<HashMap<String, Arc<Chain>>>,
+    /// Where new channels go, and the options they start with.
+    chains_dir: PathBuf,
+    options: ChainOptions,
+    /// The cores chain workers are spread over.
+    cores: Vec<core_affinity::CoreId>,
+}
+
+/// The registrar as the chains see it: what creates the channels a system channel's
+/// blocks create.
+#[derive(Debug)]
+struct Creator(Weak<Registrar>);
+
+impl ChannelCreator for Creator {
+    fn create_channel(&self, channel_id: &str, genesis: &Bytes) -> Result<(), Error> {
+        match self.0.upgrade() {
+            Some(registrar) => registrar.create(channel_id, genesis),
+            None => Ok(()), // shutting down
+        }
+    }
 }
 
 impl Registrar {
     /// Opens every chain in the ledger. Each genesis block whose channel the ledger does
     /// not hold yet bootstraps that channel; a channel that exists keeps its own blocks
     /// (as in Fabric, a bootstrap block is used only once).
-    pub fn open(options: &RegistrarOptions, genesis: Vec<Bytes>) -> Result<Self, Error> {
+    pub fn open(options: &RegistrarOptions, genesis: Vec<Bytes>) -> Result<Arc<Self>, Error> {
         let chains_dir = options.ledger_dir.join(CHAINS_DIR);
         fs::create_dir_all(&chains_dir).map_err(Error::io("create ledger", &chains_dir))?;
         // Read the core list once, before any worker pins itself.
@@ -53,41 +73,91 @@ impl Registrar {
             }
             bootstraps.insert(id, block);
         }
-        let mut chains = HashMap::new();
-        for (position, id) in ids.into_iter().enumerate() {
-            let mut chain_options = options.chain.clone();
-            chain_options.core = cores.get(position % cores.len().max(1)).copied();
-            let chain = Chain::start(&chains_dir.join(&id), bootstraps.get(&id), chain_options)?;
-            if chain.config().channel_id != id {
-                return Err(Error::Config(format!(
-                    "ledger directory {id} holds channel {}",
-                    chain.config().channel_id
-                )));
+        let registrar = Arc::new_cyclic(|weak: &Weak<Self>| {
+            let mut chain = options.chain.clone();
+            chain.channels = Some(Arc::new(Creator(weak.clone())));
+            Self {
+                chains: RwLock::new(HashMap::new()),
+                chains_dir: chains_dir.clone(),
+                options: chain,
+                cores,
             }
-            chains.insert(id, Arc::new(chain));
+        });
+        for id in ids {
+            let chain = registrar.start_chain(&id, bootstraps.get(&id))?;
+            registrar.write().insert(id, chain);
         }
-        Ok(Self { chains })
+        Ok(registrar)
+    }
+
+    /// Starts the chain stored under `id`, bootstrapped with `genesis` if empty, on the
+    /// next core.
+    fn start_chain(&self, id: &str, genesis: Option<&Bytes>) -> Result<Arc<Chain>, Error> {
+        let mut options = self.options.clone();
+        let position = self.read().len();
+        options.core = self.cores.get(position % self.cores.len().max(1)).copied();
+        let chain = Chain::start(&self.chains_dir.join(id), genesis, options)?;
+        if chain.channel_id() != id {
+            return Err(Error::Config(format!(
+                "ledger directory {id} holds channel {}",
+                chain.channel_id()
+            )));
+        }
+        Ok(Arc::new(chain))
+    }
+
+    /// Creates channel `channel_id` from its block 0, as the system channel writes the
+    /// block that creates it. A channel that exists already is left alone, as Fabric's
+    /// registrar leaves a ledger that has blocks.
+    fn create(&self, channel_id: &str, genesis: &Bytes) -> Result<(), Error> {
+        check_channel_id(channel_id)?;
+        if self.read().contains_key(channel_id) {
+            warn!(channel = %channel_id, "a channel creation was ordered for a channel that exists; ignored");
+            return Ok(());
+        }
+        let chain = self.start_chain(channel_id, Some(genesis))?;
+        info!(channel = %channel_id, "channel created");
+        self.write().insert(channel_id.to_string(), chain);
+        Ok(())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Chain>>> {
+        self.chains.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Chain>>> {
+        self.chains.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The chain of `channel_id`, if this orderer serves it.
-    pub fn chain(&self, channel_id: &str) -> Option<&Arc<Chain>> {
-        self.chains.get(channel_id)
+    pub fn chain(&self, channel_id: &str) -> Option<Arc<Chain>> {
+        self.read().get(channel_id).cloned()
     }
 
-    /// Every chain.
-    pub fn chains(&self) -> impl Iterator<Item = &Arc<Chain>> {
-        self.chains.values()
+    /// The system channel's chain, if this orderer has one (it creates channels).
+    pub fn system_chain(&self) -> Option<Arc<Chain>> {
+        self.read()
+            .values()
+            .find(|chain| chain.config().is_system_channel())
+            .cloned()
+    }
+
+    /// Every chain, in channel order.
+    pub fn chains(&self) -> Vec<Arc<Chain>> {
+        let mut chains: Vec<Arc<Chain>> = self.read().values().cloned().collect();
+        chains.sort_by(|a, b| a.channel_id().cmp(b.channel_id()));
+        chains
     }
 
     /// Whether every chain takes envelopes (a Kafka chain does once its consenter has
     /// started; a solo chain always does).
     pub fn is_ready(&self) -> bool {
-        self.chains.values().all(|chain| chain.is_ready())
+        self.read().values().all(|chain| chain.is_ready())
     }
 
     /// Stops every chain after storing what is pending.
     pub fn shutdown(&self) {
-        for chain in self.chains.values() {
+        for chain in self.chains() {
             chain.shutdown();
         }
     }
@@ -109,7 +179,7 @@ fn existing_channels(chains_dir: &Path) -> Result<Vec<String>, Error> {
 
 /// Fabric's channel name rule: `[a-z][a-z0-9.-]*`, at most 249 characters. It also keeps
 /// the name safe as a directory name.
-fn check_channel_id(id: &str) -> Result<(), Error> {
+pub fn check_channel_id(id: &str) -> Result<(), Error> {
     let mut chars = id.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')

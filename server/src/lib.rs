@@ -97,7 +97,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         admission: config.general.admission,
         ..ServeOptions::default()
     };
-    let registrar = Arc::new(open_registrar(&config, &options.metrics).await?);
+    let registrar = open_registrar(&config, &options.metrics).await?;
     let options = ServeOptions {
         tls: with_channel_tls_cas(options.tls, &registrar)?,
         ..options
@@ -185,7 +185,7 @@ pub async fn serve_with(
     options.time_window = config.general.time_window;
     let registrar = open_registrar(&config, &options.metrics).await?;
     options.tls = with_channel_tls_cas(options.tls, &registrar)?;
-    serve_registrar(Arc::new(registrar), listener, shutdown, options).await
+    serve_registrar(registrar, listener, shutdown, options).await
 }
 
 /// Serves the channels of `registrar` on `listener` until `shutdown` resolves.
@@ -320,7 +320,7 @@ fn tls_acceptor(tls: &config::ServerTls) -> Result<tokio_rustls::TlsAcceptor, Er
 pub async fn open_registrar(
     config: &Config,
     metrics: &Arc<metrics::Metrics>,
-) -> Result<Registrar, Error> {
+) -> Result<Arc<Registrar>, Error> {
     let genesis = match (
         &config.general.bootstrap_method,
         &config.general.bootstrap_file,
@@ -356,7 +356,7 @@ pub async fn open_registrar(
     let registrar = tokio::task::spawn_blocking(move || Registrar::open(&options, genesis))
         .await
         .map_err(|error| Error::Config(format!("opening the ledger failed: {error}")))??;
-    if registrar.chains().next().is_none() {
+    if registrar.chains().is_empty() {
         return Err(Error::Config(
             "the ledger holds no channel and no General.BootstrapFile was given".into(),
         ));

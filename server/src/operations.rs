@@ -83,6 +83,7 @@ async fn healthz(State(ops): State<Arc<Operations>>) -> Response {
     let failed_checks: Vec<FailedCheck> = ops
         .registrar
         .chains()
+        .into_iter()
         .filter_map(|chain| {
             let reason = if chain.is_halted() {
                 "halted: the chain stopped ordering (see the log)"
@@ -94,7 +95,7 @@ async fn healthz(State(ops): State<Arc<Operations>>) -> Response {
                 return None;
             };
             Some(FailedCheck {
-                component: format!("channel {}", chain.config().channel_id),
+                component: format!("channel {}", chain.channel_id()),
                 reason: reason.into(),
             })
         })
@@ -115,7 +116,7 @@ async fn healthz(State(ops): State<Arc<Operations>>) -> Response {
 /// Every metric, the ledger gauges read from the store first.
 async fn metrics(State(ops): State<Arc<Operations>>) -> Response {
     for chain in ops.registrar.chains() {
-        let channel = chain.config().channel_id.as_str();
+        let channel = chain.channel_id();
         let height = chain.reader().height();
         ops.metrics
             .ledger_blockchain_height

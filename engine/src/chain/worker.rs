@@ -6,8 +6,10 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use tracing::{debug, warn};
 
-use super::Input;
+use super::reconfig::Reconfig;
+use super::{Input, Submission};
 use crate::block::{self, AssembledBlock, ChainTip};
+use crate::config_update::ConfigMessage;
 use crate::cutter::{Batch, BlockCutter};
 
 pub(super) struct Worker {
@@ -22,6 +24,8 @@ pub(super) struct Worker {
     /// Envelopes put into blocks since this process started: the queue is FIFO and the
     /// cutter keeps order, so these are exactly the first ones submitted.
     pub ordered: i64,
+    /// Config changes: re-validation and taking effect.
+    pub reconfig: Reconfig,
 }
 
 impl Worker {
@@ -43,7 +47,21 @@ impl Worker {
                     .map_err(|_| RecvTimeoutError::Disconnected),
             };
             match input {
-                Ok(Input::Message(message)) => {
+                Ok(Input::Submission(Submission::Config(message))) => {
+                    if !self.config(message) {
+                        return;
+                    }
+                    deadline = None;
+                }
+                Ok(Input::Submission(Submission::Normal {
+                    message,
+                    config_seq,
+                })) => {
+                    if let Err(why) = self.reconfig.normal_still_valid(&message, config_seq) {
+                        warn!(channel = %self.channel_id, %why, "discarding bad normal message");
+                        self.ordered += 1;
+                        continue;
+                    }
                     for batch in self.cutter.ordered(message) {
                         if !self.emit(batch) {
                             return;
@@ -72,6 +90,38 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Fabric's solo chain on a config message: validated again if the config moved on,
+    /// the pending batch cut first, then the config envelope alone in a block, which takes
+    /// effect as it is written. False when the chain must stop.
+    fn config(&mut self, message: ConfigMessage) -> bool {
+        let message = match self.reconfig.config_still_valid(message) {
+            Ok(message) => message,
+            Err(why) => {
+                warn!(channel = %self.channel_id, %why, "discarding bad config message");
+                self.ordered += 1;
+                return true;
+            }
+        };
+        let pending = self.cutter.cut();
+        if !pending.is_empty() && !self.emit(pending) {
+            return false;
+        }
+        match self.reconfig.apply(&message) {
+            Ok(Some(config)) => {
+                // LAST_CONFIG points at this block from now on.
+                self.tip.last_config = self.tip.number + 1;
+                self.cutter.set_batch_size(config.batch_size);
+                self.batch_timeout = config.batch_timeout;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(channel = %self.channel_id, %error, "cannot apply a config block; chain halted");
+                return false;
+            }
+        }
+        self.emit(vec![message.envelope])
     }
 
     /// Assembles and hands a block to the writer; false when the chain must stop (the

@@ -27,11 +27,22 @@ pub fn normal(envelope: &Bytes, config_seq: u64) -> Vec<u8> {
 /// `original_offset` is where it was first read, so that the nodes which all re-submit
 /// it take only the first copy.
 pub fn resubmitted(envelope: &Bytes, config_seq: u64, original_offset: i64) -> Vec<u8> {
+    regular(envelope, config_seq, Class::Normal, original_offset)
+}
+
+/// `KafkaMessage{Regular{payload: envelope, config_seq, class: CONFIG}}`: a CONFIG or
+/// ORDERER_TRANSACTION envelope validated against `config_seq`; `original_offset` is
+/// where it was first read when it is re-submitted (0 otherwise).
+pub fn config(envelope: &Bytes, config_seq: u64, original_offset: i64) -> Vec<u8> {
+    regular(envelope, config_seq, Class::Config, original_offset)
+}
+
+fn regular(envelope: &Bytes, config_seq: u64, class: Class, original_offset: i64) -> Vec<u8> {
     KafkaMessage {
         r#type: Some(Type::Regular(KafkaMessageRegular {
             payload: envelope.clone(),
             config_seq,
-            class: Class::Normal as i32,
+            class: class as i32,
             original_offset,
         })),
     }

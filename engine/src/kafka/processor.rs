@@ -33,6 +33,27 @@ pub struct Outcome {
     pub timer: Option<Timer>,
     /// An envelope to produce again (Fabric's re-submission).
     pub resubmit: Option<Resubmit>,
+    /// A config message, for the worker to judge ([`Processor::commit_config`]).
+    pub config: Option<ConfigRead>,
+}
+
+/// A config message read from the partition (class CONFIG, or a CONFIG or
+/// ORDERER_TRANSACTION envelope in compatibility mode). Fabric's `processRegular`: one
+/// validated under an older config is processed again and re-submitted; otherwise the
+/// pending batch is cut and the config envelope is a block alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigRead {
+    /// The CONFIG or ORDERER_TRANSACTION envelope.
+    pub envelope: Bytes,
+    /// The sequence it was validated against.
+    pub config_seq: u64,
+    /// Where it was read.
+    pub offset: i64,
+    /// `last_original_offset_processed` once it is committed.
+    pub original: i64,
+    /// Compatibility mode: validated again whatever its sequence, committed as read,
+    /// never re-submitted.
+    pub compat: bool,
 }
 
 /// A message validated under an older config, valid under the current one: produced again
@@ -153,18 +174,11 @@ impl Processor {
                 "discarding bad normal message at offset {offset} because = {why}"
             ))
         };
-        let config_class = |what: &str| {
-            // This orderer takes no config updates; dropping a config message would fork
-            // from the nodes that apply it.
-            Refusal::Halt(format!(
-                "message at offset {offset} is a {what}, which this orderer does not process"
-            ))
-        };
         if class == Class::Unknown || !self.resubmission {
             // Compatibility mode: validate again, never re-order.
             return match header_type(&envelope) {
                 Some(HeaderType::Config | HeaderType::OrdererTransaction) => {
-                    Err(config_class("config message"))
+                    Ok(self.config_read(offset, regular, true))
                 }
                 Some(HeaderType::ConfigUpdate) => Err(Refusal::Skip(format!(
                     "message at offset {offset}: not expecting message of type ConfigUpdate"
@@ -175,11 +189,11 @@ impl Processor {
                 }
             };
         }
-        if class == Class::Config {
-            return Err(config_class("config message (class CONFIG)"));
-        }
         if regular.original_offset != 0 && regular.original_offset <= self.offsets.processed {
             return Ok(Outcome::default()); // re-submitted and taken already
+        }
+        if class == Class::Config {
+            return Ok(self.config_read(offset, regular, false));
         }
         if regular.config_seq < self.sequence {
             // The config moved on since the message was validated: validate it again and
@@ -200,9 +214,54 @@ impl Processor {
         Ok(self.normal(offset, message, original))
     }
 
+    /// A config message for the worker to judge.
+    fn config_read(&self, offset: i64, regular: KafkaMessageRegular, compat: bool) -> Outcome {
+        let original = match regular.original_offset {
+            0 => self.offsets.processed,
+            original => original,
+        };
+        Outcome {
+            config: Some(ConfigRead {
+                envelope: regular.payload,
+                config_seq: regular.config_seq,
+                offset,
+                original,
+                compat,
+            }),
+            ..Outcome::default()
+        }
+    }
+
     /// The current config sequence.
     pub fn sequence(&self) -> u64 {
         self.sequence
+    }
+
+    /// Fabric's `commitConfigMsg`: the pending batch is cut (recording the offset before
+    /// the config message), then the config envelope is a block alone (recording its
+    /// own). The batch timer stops.
+    pub fn commit_config(&mut self, read: &ConfigRead) -> Vec<(Batch, Offsets)> {
+        let mut blocks = Vec::with_capacity(2);
+        let pending = self.cutter.cut();
+        if !pending.is_empty() {
+            blocks.push(self.cut(pending, read.offset - 1));
+        }
+        self.offsets.processed = read.original;
+        blocks.push(self.cut(vec![read.envelope.clone()], read.offset));
+        blocks
+    }
+
+    /// A config message read at `offset` was processed again and re-submitted: the
+    /// blocks record it (`last_resubmitted_config_offset`).
+    pub fn config_resubmitted(&mut self, offset: i64) {
+        self.offsets.resubmitted = offset;
+    }
+
+    /// The channel's config changed (a config block was cut): later messages are judged
+    /// by `sequence` and batched by `batch_size`.
+    pub fn reconfigured(&mut self, sequence: u64, batch_size: crate::cutter::BatchSize) {
+        self.sequence = sequence;
+        self.cutter.set_batch_size(batch_size);
     }
 
     /// Fabric's `commitNormalMsg`.
@@ -390,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn config_and_foreign_messages_halt_and_garbage_is_skipped() {
+    fn config_messages_go_to_the_worker_and_garbage_is_skipped() {
         let mut p = processor(10);
         let config: Bytes = KafkaMessage {
             r#type: Some(Type::Regular(KafkaMessageRegular {
@@ -402,10 +461,12 @@ mod tests {
         }
         .encode_to_vec()
         .into();
-        assert!(matches!(
-            p.consume(0, config, &unchecked),
-            Err(Refusal::Halt(_))
-        ));
+        let read = p.consume(0, config, &unchecked).unwrap();
+        assert_eq!(
+            read.config.map(|read| (read.offset, read.compat)),
+            Some((0, false)),
+            "a config message is the worker's to judge"
+        );
         assert!(matches!(
             p.consume(1, Bytes::from_static(&[0xff, 0xff]), &unchecked),
             Err(Refusal::Skip(_))
@@ -529,10 +590,8 @@ mod tests {
             "the valid one is ordered, not re-submitted"
         );
         let config = regular(&typed(HeaderType::Config, 3), 0, Class::Normal);
-        assert!(matches!(
-            compat.consume(3, config, &refuse_tag_2),
-            Err(Refusal::Halt(_))
-        ));
+        let read = compat.consume(3, config, &refuse_tag_2).unwrap();
+        assert!(read.config.is_some_and(|read| read.compat));
 
         let mut p = processor(10);
         let unknown = |header_type, tag| regular(&typed(header_type, tag), 0, Class::Unknown);

@@ -14,20 +14,13 @@ use tracing::{error, info, warn};
 use super::message::{self, Offsets};
 use super::options::KafkaOptions;
 use super::partition::PartitionReader;
-use super::processor::{Processor, Refusal, Resubmit, Timer};
+use super::processor::{ConfigRead, Outcome, Processor, Refusal, Resubmit, Timer};
 use super::producer::{Producer, ensure_topic};
 use crate::block::{self, AssembledBlock, ChainTip};
 use crate::chain::Input;
+use crate::chain::reconfig::{Reconfig, now_unix};
+use crate::config_update::ConfigMessage;
 use crate::cutter::Batch;
-
-/// Seconds since the Unix epoch: what identity expiry is judged by on re-validation.
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
-}
 
 /// The longest the worker waits in one poll, so it sees a stop request promptly.
 const POLL_MAX: Duration = Duration::from_millis(50);
@@ -36,10 +29,9 @@ const ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 pub(crate) struct KafkaWorker {
     pub channel_id: String,
-    /// What messages read back are validated against, when Fabric validates them again.
-    pub config: crate::config::ChannelConfig,
-    /// The node's admission settings re-validation applies.
-    pub admission: crate::admission::Rules,
+    /// Config changes: what messages read back are validated against when Fabric
+    /// validates them again, and config blocks taking effect.
+    pub reconfig: Reconfig,
     pub bootstrap: String,
     pub options: KafkaOptions,
     pub processor: Processor,
@@ -104,7 +96,7 @@ impl KafkaWorker {
                     warn!(channel = %self.channel_id, bootstrap = %self.bootstrap, %why, ?pause,
                         "Kafka consenter not started yet; retrying");
                     match self.inputs.recv_timeout(pause) {
-                        Err(RecvTimeoutError::Timeout) | Ok(Input::Message(_)) => {}
+                        Err(RecvTimeoutError::Timeout) | Ok(Input::Submission(_)) => {}
                         Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => return None,
                     }
                 }
@@ -117,7 +109,7 @@ impl KafkaWorker {
         loop {
             match self.inputs.try_recv() {
                 Ok(Input::Stop) | Err(TryRecvError::Disconnected) => return,
-                Ok(Input::Message(_)) | Err(TryRecvError::Empty) => {}
+                Ok(Input::Submission(_)) | Err(TryRecvError::Empty) => {}
             }
             // Writes refused to a fenced producer go out again through a new one, even
             // when no Broadcast comes to trigger it.
@@ -147,9 +139,9 @@ impl KafkaWorker {
                     continue;
                 }
             };
-            let (config, rules) = (&self.config, self.admission);
+            let (config, rules) = (self.reconfig.current(), self.reconfig.rules);
             let validate = |raw: &Bytes| {
-                crate::admission::revalidate(config, raw.clone(), rules, now_unix())
+                crate::admission::revalidate(&config, raw.clone(), rules, now_unix())
                     .map(|_| ())
                     .map_err(|rejection| rejection.info)
             };
@@ -158,20 +150,8 @@ impl KafkaWorker {
                 .consume(record.offset, record.value, &validate)
             {
                 Ok(outcome) => {
-                    if let Some(resubmit) = outcome.resubmit {
-                        self.resubmit(&resubmit);
-                    }
-                    for (batch, offsets) in outcome.blocks {
-                        if !self.emit(batch, &offsets) {
-                            return;
-                        }
-                    }
-                    match outcome.timer {
-                        Some(Timer::Start) if deadline.is_none() => {
-                            deadline = Some(Instant::now() + self.batch_timeout);
-                        }
-                        Some(Timer::Stop) => deadline = None,
-                        _ => {}
+                    if !self.take(outcome, &mut deadline) {
+                        return;
                     }
                 }
                 Err(Refusal::Skip(why)) => {
@@ -183,6 +163,114 @@ impl KafkaWorker {
                     return;
                 }
             }
+        }
+    }
+
+    /// Acts on what one message did: re-submissions, config, blocks, the batch timer.
+    /// False when the chain must stop.
+    fn take(&mut self, outcome: Outcome, deadline: &mut Option<Instant>) -> bool {
+        if let Some(resubmit) = outcome.resubmit {
+            self.resubmit(&resubmit);
+        }
+        if let Some(read) = outcome.config {
+            match self.config(&read) {
+                Some(true) => *deadline = None,
+                Some(false) => {}
+                None => return false,
+            }
+        }
+        for (batch, offsets) in outcome.blocks {
+            if !self.emit(batch, &offsets) {
+                return false;
+            }
+        }
+        match outcome.timer {
+            Some(Timer::Start) if deadline.is_none() => {
+                *deadline = Some(Instant::now() + self.batch_timeout);
+            }
+            Some(Timer::Stop) => *deadline = None,
+            _ => {}
+        }
+        true
+    }
+
+    /// A config message read from the partition (Fabric's `processRegular`, class
+    /// CONFIG): validated under an older config, it is processed again and re-submitted;
+    /// otherwise the pending batch and the config are cut, and the config takes effect as
+    /// its block is written. `Some(true)` when blocks were cut, `None` when the chain must
+    /// stop.
+    fn config(&mut self, read: &ConfigRead) -> Option<bool> {
+        let message = if read.compat {
+            // Compatibility mode: validated again, committed as read.
+            let as_read = ConfigMessage::from_envelope(
+                &self.channel_id,
+                read.envelope.clone(),
+                read.config_seq,
+            );
+            match as_read.and_then(|message| self.reconfig.reprocess(&message).map(|_| message)) {
+                Ok(message) => message,
+                Err(why) => {
+                    warn!(channel = %self.channel_id, offset = read.offset, %why, "discarding bad config message");
+                    return Some(false);
+                }
+            }
+        } else {
+            match ConfigMessage::from_envelope(
+                &self.channel_id,
+                read.envelope.clone(),
+                read.config_seq,
+            ) {
+                Ok(message) if read.config_seq < self.processor.sequence() => {
+                    self.resubmit_config(message, read.offset);
+                    return Some(false);
+                }
+                Ok(message) => message,
+                Err(why) => {
+                    warn!(channel = %self.channel_id, offset = read.offset, %why, "discarding bad config message");
+                    return Some(false);
+                }
+            }
+        };
+        let mut blocks = self.processor.commit_config(read);
+        let config_block = blocks.pop()?;
+        for (batch, offsets) in blocks {
+            if !self.emit(batch, &offsets) {
+                return None;
+            }
+        }
+        match self.reconfig.apply(&message) {
+            Ok(Some(config)) => {
+                self.tip.last_config = self.tip.number + 1;
+                self.processor
+                    .reconfigured(config.sequence, config.batch_size);
+                self.batch_timeout = config.batch_timeout;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                error!(channel = %self.channel_id, %error, "cannot apply a config block; chain halted");
+                self.halted.store(true, Ordering::Release);
+                return None;
+            }
+        }
+        self.emit(config_block.0, &config_block.1).then_some(true)
+    }
+
+    /// Processes a config message validated under an older config again and produces
+    /// the result with the current sequence and its original offset (Fabric's
+    /// `configure` with the offset), or drops it when it no longer passes.
+    fn resubmit_config(&mut self, message: ConfigMessage, offset: i64) {
+        let checked = match self.reconfig.config_still_valid(message) {
+            Ok(checked) => checked,
+            Err(why) => {
+                warn!(channel = %self.channel_id, offset, %why, "discarding bad config message");
+                return;
+            }
+        };
+        let payload = message::config(&checked.envelope, self.processor.sequence(), offset);
+        match self.producer.post(&payload, "re-submitted config message") {
+            Ok(()) => self.processor.config_resubmitted(offset),
+            Err(error) => warn!(channel = %self.channel_id, offset, ?error,
+                "could not re-submit a config message validated under an older config"),
         }
     }
 

@@ -265,7 +265,6 @@ impl InProcess {
             .await
             .map_err(|e| Error::Config(format!("opening the ledger failed: {e}")))??;
         wait_until_ready(&registrar).await?;
-        let registrar = Arc::new(registrar);
         let (listener, address) = bind_loopback()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let (server_tls, tls) = dev_tls(setup.tls)?;

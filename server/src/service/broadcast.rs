@@ -11,8 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::chain::{Accepted, Chain, SubmitError};
-use engine::cutter::Message;
+use engine::chain::{Accepted, Chain, Submission, SubmitError};
 use engine::envelope;
 use engine::registrar::Registrar;
 use engine::rejection::Rejection;
@@ -50,7 +49,7 @@ pub(super) struct Handler {
 /// An envelope that passed every check, ready for its chain.
 struct Checked {
     chain: Arc<Chain>,
-    message: Message,
+    submission: Submission,
     labels: Labels,
 }
 
@@ -191,7 +190,7 @@ fn answer(
             Ok((accepted, chain)) => accepted
                 .acknowledged()
                 .await
-                .map_err(|error| refused(&chain.config().channel_id, error)),
+                .map_err(|error| refused(chain.channel_id(), error)),
             Err(rejection) => Err(rejection),
         };
         metrics
@@ -225,7 +224,7 @@ async fn check(
     };
     // A channel this orderer does not serve is labelled `unknown`: clients must not be
     // able to make new series (memory) by naming channels.
-    let chain = registrar.chain(&inspected.channel_id).cloned();
+    let chain = registrar.chain(&inspected.channel_id);
     let labels = Labels {
         channel: match chain {
             Some(_) => inspected.channel_id.clone(),
@@ -234,15 +233,15 @@ async fn check(
         kind: HeaderType::try_from(inspected.header_type)
             .map_or(Labels::UNKNOWN, |kind| kind.as_str_name()),
     };
-    let result = admit(chain, &checks, inspected).await;
+    let result = admit(&registrar, chain, &checks, inspected).await;
     metrics
         .broadcast_validate_duration
         .with(&labels.with(status_name(&result)))
         .observe(started.elapsed());
     match result {
-        Ok((chain, message)) => Ok(Checked {
+        Ok((chain, submission)) => Ok(Checked {
             chain,
-            message,
+            submission,
             labels,
         }),
         Err(rejection) => Err((labels, rejection)),
@@ -250,26 +249,48 @@ async fn check(
 }
 
 /// The checks after decoding: channel (NOT_FOUND), then [`engine::admission`]'s size,
-/// expiry, signature and Writers.
+/// expiry, signature and Writers. A CONFIG_UPDATE goes to its channel's processor, or,
+/// for a channel that does not exist, to the system channel's, which creates channels
+/// (Fabric's `BroadcastChannelSupport`).
 async fn admit(
+    registrar: &Registrar,
     chain: Option<Arc<Chain>>,
     checks: &Checks,
     inspected: envelope::Inspected,
-) -> Result<(Arc<Chain>, Message), Rejection> {
-    let chain = chain.ok_or_else(|| {
-        Rejection::not_found(format!("channel {} does not exist", inspected.channel_id))
-    })?;
-    let message = checks.admit(&chain, inspected).await?;
-    Ok((chain, message))
+) -> Result<(Arc<Chain>, Submission), Rejection> {
+    let config_update = inspected.header_type == HeaderType::ConfigUpdate as i32;
+    let chain = match chain {
+        Some(chain) => chain,
+        None if config_update => registrar.system_chain().ok_or_else(|| {
+            Rejection::not_found(format!(
+                "channel {} does not exist, and this orderer has no system channel to create it",
+                inspected.channel_id
+            ))
+        })?,
+        None => {
+            return Err(Rejection::not_found(format!(
+                "channel {} does not exist",
+                inspected.channel_id
+            )));
+        }
+    };
+    let submission = if config_update {
+        checks.admit_config_update(&chain, inspected).await?
+    } else {
+        checks.admit(&chain, inspected).await?
+    };
+    Ok((chain, submission))
 }
 
 /// Hands the envelope to its chain, waiting up to [`ENQUEUE_TIMEOUT`] for room.
 async fn enqueue(checked: Checked) -> Result<(Accepted, Arc<Chain>), Rejection> {
-    let Checked { chain, message, .. } = checked;
-    let accepted = match chain.try_submit(message) {
-        Err(SubmitError::Full(message)) => {
+    let Checked {
+        chain, submission, ..
+    } = checked;
+    let accepted = match chain.try_submit(submission) {
+        Err(SubmitError::Full(submission)) => {
             let waiting = Arc::clone(&chain);
-            tokio::task::spawn_blocking(move || waiting.submit_timeout(message, ENQUEUE_TIMEOUT))
+            tokio::task::spawn_blocking(move || waiting.submit_timeout(submission, ENQUEUE_TIMEOUT))
                 .await
                 .unwrap_or(Err(SubmitError::Halted))
         }
@@ -277,7 +298,7 @@ async fn enqueue(checked: Checked) -> Result<(Accepted, Arc<Chain>), Rejection> 
     };
     match accepted {
         Ok(accepted) => Ok((accepted, chain)),
-        Err(error) => Err(refused(&chain.config().channel_id, error)),
+        Err(error) => Err(refused(chain.channel_id(), error)),
     }
 }
 

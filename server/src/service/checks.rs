@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use engine::access::AccessControl;
 use engine::admission::{self, Admitted, Rules};
-use engine::chain::Chain;
-use engine::cutter::Message;
+use engine::chain::{Chain, Submission};
 use engine::envelope::{Inspected, SignedData};
 use engine::rejection::Rejection;
 
@@ -60,18 +59,49 @@ impl Checks {
         &self,
         chain: &Arc<Chain>,
         inspected: Inspected,
-    ) -> Result<Message, Rejection> {
+    ) -> Result<Submission, Rejection> {
+        let config = chain.config();
+        let config_seq = config.sequence;
+        let message = match self {
+            Self::Enforced { pool, clock, rules } => {
+                let (clock, rules) = (Arc::clone(clock), *rules);
+                pool.run(move || admission::admit(&config, inspected, rules, clock()))
+                    .await
+                    .unwrap_or_else(|_| Err(stopping()))?
+            }
+            Self::Skipped => {
+                admission::check_size(&inspected.message, &config.batch_size)?;
+                inspected.message
+            }
+        };
+        Ok(Submission::Normal {
+            message,
+            config_seq,
+        })
+    }
+
+    /// A CONFIG_UPDATE for `chain` (its own channel's update, or a channel creation on a
+    /// system channel), processed on the pool as Fabric's message processors do. Config
+    /// updates are always checked, even when normal envelopes are not.
+    pub async fn admit_config_update(
+        &self,
+        chain: &Arc<Chain>,
+        inspected: Inspected,
+    ) -> Result<Submission, Rejection> {
+        let chain = Arc::clone(chain);
+        let process = move |rules: Rules, now_unix: i64| {
+            chain
+                .process_config_update(inspected, rules, now_unix)
+                .map(Submission::Config)
+        };
         match self {
             Self::Enforced { pool, clock, rules } => {
-                let (chain, clock, rules) = (Arc::clone(chain), Arc::clone(clock), *rules);
-                pool.run(move || admission::admit(chain.config(), inspected, rules, clock()))
+                let (clock, rules) = (Arc::clone(clock), *rules);
+                pool.run(move || process(rules, clock()))
                     .await
                     .unwrap_or_else(|_| Err(stopping()))
             }
-            Self::Skipped => {
-                admission::check_size(&inspected.message, &chain.config().batch_size)?;
-                Ok(inspected.message)
-            }
+            Self::Skipped => process(Rules::default(), (system_clock())()),
         }
     }
 

@@ -3,6 +3,7 @@
 use engine::admission::Admitted;
 use engine::chain::Chain;
 use engine::deliver::{self, SeekPlan, SeekRequest};
+use engine::envelope::SignedData;
 use engine::rejection::Rejection;
 use orderer_proto::common::Status as FabricStatus;
 use orderer_proto::raw::{DeliverFrame, RawEnvelope};
@@ -97,7 +98,7 @@ impl Handler {
             warn!(%peer, %why, "rejecting deliver request: channel header");
             return refused(Rejection::bad_request(why));
         }
-        let Some(chain) = self.service.registrar.chain(&request.channel_id).cloned() else {
+        let Some(chain) = self.service.registrar.chain(&request.channel_id) else {
             return refused(Rejection::not_found(format!(
                 "channel {} does not exist",
                 request.channel_id
@@ -147,10 +148,11 @@ impl Handler {
             Ok(signed) => signed,
             Err(rejection) => return refused(rejection),
         };
+        let config = chain.config();
         let admitted = match self
             .service
             .checks
-            .admit_reader(&chain.config().access, signed)
+            .admit_reader(&config.access, signed.clone())
             .await
         {
             Ok(admitted) => admitted,
@@ -160,12 +162,46 @@ impl Handler {
             Ok(plan) => {
                 let sending = Sending {
                     plan,
-                    admitted,
                     best_effort,
+                    reader: Reader {
+                        admitted,
+                        signed,
+                        config_seq: config.sequence,
+                    },
                 };
                 self.send_blocks(chain, sending, responses).await
             }
             Err(rejection) => refused(rejection),
+        }
+    }
+
+    /// Fabric's session access control before each block: the reader's identity has not
+    /// expired, and whenever the channel's config changed (its MSPs or Readers policy
+    /// may have), the reader is judged again.
+    async fn still_admitted(&self, chain: &Chain, reader: &mut Reader) -> bool {
+        if self.service.checks.expired(&reader.admitted) {
+            debug!(channel = %chain.channel_id(), "deliver client's identity expired");
+            return false;
+        }
+        let config = chain.config();
+        if config.sequence == reader.config_seq {
+            return true;
+        }
+        match self
+            .service
+            .checks
+            .admit_reader(&config.access, reader.signed.clone())
+            .await
+        {
+            Ok(again) => {
+                (reader.admitted, reader.config_seq) = (again, config.sequence);
+                true
+            }
+            Err(rejection) => {
+                warn!(channel = %chain.channel_id(), info = %rejection.info,
+                    "deliver client's authorization revoked by a config update");
+                false
+            }
         }
     }
 
@@ -177,15 +213,15 @@ impl Handler {
     ) -> Outcome {
         let Sending {
             plan,
-            admitted,
             best_effort,
+            reader: mut client,
         } = sending;
         let reader = chain.reader();
         let blocks_sent = self
             .service
             .metrics
             .deliver_blocks_sent
-            .with(&[&chain.config().channel_id, UNFILTERED]);
+            .with(&[chain.channel_id(), UNFILTERED]);
         let mut heights = reader.subscribe();
         let mut number = plan.start;
         loop {
@@ -194,7 +230,7 @@ impl Handler {
                     return Outcome::Status(FabricStatus::NotFound);
                 }
                 if !best_effort && let Some(why) = chain.errored() {
-                    debug!(channel = %chain.config().channel_id, %why, "deliver ends: chain failed");
+                    debug!(channel = %chain.channel_id(), %why, "deliver ends: chain failed");
                     return Outcome::Status(FabricStatus::ServiceUnavailable);
                 }
                 tokio::select! {
@@ -209,8 +245,7 @@ impl Handler {
                     _ = self.service.stopping.wait_for(|stopping| *stopping) => return Outcome::Closed,
                 }
             }
-            if self.service.checks.expired(&admitted) {
-                debug!(channel = %chain.config().channel_id, "deliver client's identity expired");
+            if !self.still_admitted(chain, &mut client).await {
                 return Outcome::Status(FabricStatus::Forbidden);
             }
             let block = match reader.block(number) {
@@ -220,7 +255,7 @@ impl Handler {
             let block = match block {
                 Ok(block) => block,
                 Err(error) => {
-                    warn!(channel = %chain.config().channel_id, block = number, %error,
+                    warn!(channel = %chain.channel_id(), block = number, %error,
                         "cannot read block for deliver");
                     return Outcome::Status(FabricStatus::InternalServerError);
                 }
@@ -244,9 +279,18 @@ impl Handler {
 /// A request being served: its plan and what its checks decided.
 struct Sending {
     plan: SeekPlan,
-    admitted: Admitted,
     /// `BEST_EFFORT`: serve even from a failed chain.
     best_effort: bool,
+    reader: Reader,
+}
+
+/// The client a request is served to, as its checks admitted it.
+struct Reader {
+    admitted: Admitted,
+    /// The request's signature, judged again when the config changes.
+    signed: SignedData,
+    /// The config sequence the reader was admitted under.
+    config_seq: u64,
 }
 
 fn refused(rejection: Rejection) -> Outcome {

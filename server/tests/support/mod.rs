@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 pub mod backend;
+pub mod config_vectors;
 pub mod fabric;
 pub mod http;
 pub mod process;
@@ -237,11 +238,9 @@ impl TestOrderer {
     /// Serves once every chain takes envelopes (a Kafka chain answers
     /// SERVICE_UNAVAILABLE until its consenter has started, as Fabric's does).
     pub async fn start_with_options(config: Config, options: ServeOptions) -> Self {
-        let registrar = Arc::new(
-            orderer::open_registrar(&config, &options.metrics)
-                .await
-                .unwrap(),
-        );
+        let registrar = orderer::open_registrar(&config, &options.metrics)
+            .await
+            .unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while !registrar.is_ready() {
             assert!(
@@ -257,11 +256,9 @@ impl TestOrderer {
     /// broker cannot be reached never does).
     pub async fn start_unready(config: Config) -> Self {
         let options = ServeOptions::default();
-        let registrar = Arc::new(
-            orderer::open_registrar(&config, &options.metrics)
-                .await
-                .unwrap(),
-        );
+        let registrar = orderer::open_registrar(&config, &options.metrics)
+            .await
+            .unwrap();
         Self::serve(registrar, options).await
     }
 

@@ -1,0 +1,187 @@
+//! A config update takes effect at once for the MSPs and policies the orderer enforces,
+//! made the way an operator makes it: the channel's config fetched over Deliver, edited,
+//! the update computed by Fabric's own `configtxlator compute_update`, signed by an admin
+//! of the channel's org (`ConfigSignature`) and broadcast.
+//!
+//! An org added to the Application group may write and read from the next envelope on;
+//! once removed again, its Broadcast is FORBIDDEN and its open Deliver stream, waiting
+//! for blocks, ends with FORBIDDEN (Fabric's session access control judges the reader
+//! again when the config sequence moves).
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod support;
+
+use bytes::Bytes;
+use loadgen::client::{self, BroadcastStream, DeliverStream};
+use loadgen::envelope::{self, EnvelopeSpec, Seek};
+use loadgen::msp::Signer;
+use orderer_proto::common::{
+    Config as ChannelConfig, ConfigSignature, ConfigUpdateEnvelope, HeaderType, SignatureHeader,
+    Status,
+};
+use prost::Message;
+use support::backend::{Backend, generic};
+use support::config_vectors::*;
+use support::*;
+
+/// The newest config of `channel`: the config block LAST_CONFIG names.
+async fn current_config(endpoint: &str, channel: &str) -> ChannelConfig {
+    let newest = chain_of_as(endpoint, channel).await.pop().unwrap();
+    let (index, _) = last_config(&newest);
+    let block = blocks(endpoint, channel, index, index).await.remove(0);
+    config_envelope(&block).1.config.unwrap()
+}
+
+/// `configtxlator compute_update` between two configs of `channel`.
+fn compute_update(channel: &str, original: &ChannelConfig, updated: &ChannelConfig) -> Bytes {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, config: &ChannelConfig| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, config.encode_to_vec()).unwrap();
+        path
+    };
+    let (original, updated) = (write("original.pb", original), write("updated.pb", updated));
+    let output = dir.path().join("update.pb");
+    let status = std::process::Command::new(fabric_bin("v2.5.6", "configtxlator"))
+        .args(["compute_update", "--channel_id", channel, "--original"])
+        .arg(&original)
+        .arg("--updated")
+        .arg(&updated)
+        .arg("--output")
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(status.success(), "configtxlator compute_update failed");
+    std::fs::read(output).unwrap().into()
+}
+
+/// The update in a CONFIG_UPDATE envelope signed by each of `admins` (a
+/// `ConfigSignature` each, as `peer channel signconfigtx` adds them) and sent by the
+/// first.
+fn signed_update(channel: &str, update: Bytes, admins: &[&Signer]) -> Bytes {
+    let signatures = admins
+        .iter()
+        .map(|admin| {
+            let signature_header: Bytes = SignatureHeader {
+                creator: admin.creator().clone(),
+                nonce: Bytes::from(envelope::nonce_u64().to_be_bytes().to_vec()),
+            }
+            .encode_to_vec()
+            .into();
+            let signed = [&signature_header[..], &update[..]].concat();
+            ConfigSignature {
+                signature: admin.sign(&signed).unwrap().into(),
+                signature_header,
+            }
+        })
+        .collect();
+    let envelope = ConfigUpdateEnvelope {
+        signatures,
+        config_update: update,
+    };
+    envelope::build(&EnvelopeSpec {
+        channel_id: channel,
+        header_type: HeaderType::ConfigUpdate,
+        signer: Some(admins[0]),
+        data: envelope.encode_to_vec().into(),
+    })
+    .unwrap()
+}
+
+/// Edits the current config of newchannel with `edit` and orders the update, signed by
+/// `admins`.
+async fn update(endpoint: &str, admins: &[&Signer], edit: impl FnOnce(&mut ChannelConfig)) {
+    let original = current_config(endpoint, NEW).await;
+    let mut updated = original.clone();
+    edit(&mut updated);
+    let update = compute_update(NEW, &original, &updated);
+    let sent = signed_update(NEW, update, admins);
+    assert_all_succeed(endpoint, &[sent]).await;
+}
+
+fn application(config: &mut ChannelConfig) -> &mut orderer_proto::common::ConfigGroup {
+    config
+        .channel_group
+        .as_mut()
+        .unwrap()
+        .groups
+        .get_mut("Application")
+        .unwrap()
+}
+
+/// The status of one MESSAGE by the tests' org client.
+async fn write_as_test_org(endpoint: &str) -> Status {
+    let mut client = client::connect(endpoint).await.unwrap();
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    let response = stream
+        .submit(message_by(&org().client, NEW, b"from the new org"))
+        .await
+        .unwrap();
+    Status::try_from(response.status).unwrap()
+}
+
+/// The status of a Deliver request for block 0 by the tests' org client.
+async fn read_as_test_org(endpoint: &str) -> Status {
+    let mut client = client::connect(endpoint).await.unwrap();
+    let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+    let request =
+        envelope::seek_signed(NEW, Seek::At(0), Seek::At(0), true, Some(&org().client)).unwrap();
+    deliver.fetch(request).await.unwrap().1
+}
+
+async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = tempfile::tempdir().unwrap();
+    let genesis = system_genesis(backend, dir.path());
+    let orderer = start_sample_org(backend, ledger.path(), &genesis).await;
+    let endpoint = orderer.endpoint.clone();
+    assert_all_succeed(&endpoint, &[tx("newchannel.create.tx")]).await;
+    blocks_once_ready(&endpoint, NEW).await;
+    assert_eq!(write_as_test_org(&endpoint).await, Status::Forbidden);
+    assert_eq!(read_as_test_org(&endpoint).await, Status::Forbidden);
+
+    // Add the org (its MSP and member/admin policies) to the Application group.
+    let group = org_spec(&org().ca, &org().admin).group();
+    let sample_admin = fabric_signer();
+    update(&endpoint, &[&sample_admin], |config| {
+        application(config).groups.insert(ORG.into(), group);
+    })
+    .await;
+    blocks(&endpoint, NEW, 1, 1).await;
+    assert_eq!(write_as_test_org(&endpoint).await, Status::Success);
+    assert_eq!(read_as_test_org(&endpoint).await, Status::Success);
+    // Its envelope is block 2 (cut by the 2 s timer).
+    let written = blocks(&endpoint, NEW, 2, 2).await;
+    assert_eq!(tx_count(&written[0]), 1);
+
+    // A reader of the org waits for block 3; the org is removed by block 3.
+    let waiting = tokio::spawn({
+        let endpoint = endpoint.clone();
+        async move {
+            let mut client = client::connect(&endpoint).await.unwrap();
+            let mut deliver = DeliverStream::open(&mut client).await.unwrap();
+            let request =
+                envelope::seek_signed(NEW, Seek::At(3), Seek::At(10), false, Some(&org().client))
+                    .unwrap();
+            deliver.fetch(request).await.unwrap()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // /Channel/Application/Admins is MAJORITY: now both orgs' admins must sign.
+    let test_admin = org().admin.signer().unwrap();
+    update(&endpoint, &[&sample_admin, &test_admin], |config| {
+        application(config).groups.remove(ORG);
+    })
+    .await;
+    let (sent, status) = waiting.await.unwrap();
+    assert_eq!(
+        (sent.len(), status),
+        (0, Status::Forbidden),
+        "the open stream is judged again under the new config"
+    );
+    assert_eq!(write_as_test_org(&endpoint).await, Status::Forbidden);
+    assert_eq!(read_as_test_org(&endpoint).await, Status::Forbidden);
+    orderer.stop().await;
+}
+
+generic!(an_added_org_writes_and_reads_until_removed);
