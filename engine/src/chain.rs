@@ -74,6 +74,10 @@ pub trait ChannelCreator: std::fmt::Debug + Send + Sync {
     /// Starts channel `channel_id` from its block 0 (stored first). A channel that exists
     /// is left as it is.
     fn create_channel(&self, channel_id: &str, genesis: &Bytes) -> Result<(), Error>;
+
+    /// How many channels this orderer serves (the system channel's
+    /// `ChannelRestrictions.max_count` bounds it).
+    fn channel_count(&self) -> usize;
 }
 
 /// What Broadcast hands a chain.
@@ -205,6 +209,8 @@ pub struct Chain {
     config: watch::Receiver<Arc<ChannelConfig>>,
     /// Signs the config envelopes this chain makes.
     signer: Option<Arc<crate::msp::local::LocalSigner>>,
+    /// The registrar, which counts the channels a system channel may still create.
+    channels: Option<Arc<dyn ChannelCreator>>,
     sender: Sender<Input>,
     ingress: Ingress,
     /// Set with [`ChainOptions::durable_acks`].
@@ -276,6 +282,7 @@ impl Chain {
             channel_id,
             config: config_receiver,
             signer: options.signer,
+            channels: options.channels,
             sender,
             ingress,
             durable,
@@ -321,7 +328,8 @@ impl Chain {
         if update.channel_id == self.channel_id {
             config_update::process_update(&config, update, orderer)
         } else if config.is_system_channel() {
-            config_update::process_creation(&config, update, orderer)
+            let channels = self.channels.as_ref().map_or(0, |c| c.channel_count());
+            config_update::process_creation(&config, update, orderer, channels)
         } else {
             Err(Rejection::not_found(format!(
                 "channel {} does not exist",

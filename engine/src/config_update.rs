@@ -178,8 +178,21 @@ pub fn process_creation(
     system: &ChannelConfig,
     update: Inspected,
     orderer: Orderer<'_>,
+    channels: usize,
 ) -> Result<ConfigMessage, Rejection> {
     let channel_id = update.channel_id.clone();
+    // Fabric's SystemChainFilter: `ChannelRestrictions.max_count`, 0 for no limit.
+    let max_count = system
+        .tree
+        .orderer
+        .as_ref()
+        .and_then(|orderer| orderer.channel_restrictions.as_ref())
+        .map_or(0, |entry| entry.value);
+    if max_count > 0 && u64::try_from(channels).unwrap_or(u64::MAX) > max_count {
+        return Err(Rejection::bad_request(format!(
+            "channel creation would exceed maximimum number of channels: {max_count}"
+        )));
+    }
     crate::registrar::check_channel_id(&channel_id)
         .map_err(|error| Rejection::bad_request(error.to_string()))?;
     let proposed = configtx::new_channel_config(&system.proto, &update.message.envelope)
@@ -244,7 +257,8 @@ pub fn reprocess(
     )?;
     match &message.change {
         Change::Update(_) => process_update(current, update, orderer),
-        Change::NewChannel { .. } => process_creation(current, update, orderer),
+        // The channel count was checked when the creation was first processed.
+        Change::NewChannel { .. } => process_creation(current, update, orderer, 0),
     }
 }
 

@@ -51,6 +51,12 @@ impl ChannelCreator for Creator {
             None => Ok(()), // shutting down
         }
     }
+
+    fn channel_count(&self) -> usize {
+        self.0
+            .upgrade()
+            .map_or(0, |registrar| registrar.read().len())
+    }
 }
 
 impl Registrar {
@@ -147,6 +153,17 @@ impl Registrar {
         let mut chains: Vec<Arc<Chain>> = self.read().values().cloned().collect();
         chains.sort_by(|a, b| a.channel_id().cmp(b.channel_id()));
         chains
+    }
+
+    /// A number that grows whenever a config block changes a channel or creates one (the
+    /// sum of the channels' config sequences and their count): what follows the channels'
+    /// configs (the TLS roots of mutual TLS) knows when to look again.
+    pub fn config_generation(&self) -> u64 {
+        let chains = self.read();
+        chains
+            .values()
+            .map(|chain| chain.config().sequence)
+            .fold(chains.len() as u64, u64::wrapping_add)
     }
 
     /// Whether every chain takes envelopes (a Kafka chain does once its consenter has

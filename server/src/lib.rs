@@ -28,7 +28,7 @@ use engine::registrar::{Registrar, RegistrarOptions};
 use orderer_proto::raw::service::atomic_broadcast_server::AtomicBroadcastServer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{info, warn};
 
 pub use config::Config;
 pub use error::Error;
@@ -98,10 +98,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send) -> R
         ..ServeOptions::default()
     };
     let registrar = open_registrar(&config, &options.metrics).await?;
-    let options = ServeOptions {
-        tls: with_channel_tls_cas(options.tls, &registrar)?,
-        ..options
-    };
+    // Fail before any port is taken when mutual TLS would trust no client root.
+    with_channel_tls_cas(options.tls.clone(), &registrar)?;
     let operations = match &config.operations.listen_address {
         Some(address) => Some(
             start_operations(
@@ -184,7 +182,6 @@ pub async fn serve_with(
     options.grpc = config.general.grpc;
     options.time_window = config.general.time_window;
     let registrar = open_registrar(&config, &options.metrics).await?;
-    options.tls = with_channel_tls_cas(options.tls, &registrar)?;
     serve_registrar(registrar, listener, shutdown, options).await
 }
 
@@ -195,24 +192,16 @@ pub async fn serve_registrar(
     shutdown: impl Future<Output = ()> + Send,
     options: ServeOptions,
 ) -> Result<(), Error> {
-    let checks = if options.verify {
-        let pool = VerifyPool::new(options.verify_threads).map_err(|source| Error::Io {
-            action: "start the verify pool".into(),
-            source,
-        })?;
-        Checks::Enforced {
-            pool: Arc::new(pool),
-            clock: options.clock,
-            rules: options.admission,
-        }
-    } else {
-        Checks::Skipped
-    };
+    let checks = checks(&options)?;
     let address = listener.local_addr().map_err(|source| Error::Io {
         action: "read listen address".into(),
         source,
     })?;
-    let tls = options.tls.as_ref().map(tls_acceptor).transpose()?;
+    let tls = options
+        .tls
+        .as_ref()
+        .map(|tls| listener_tls(tls, &registrar))
+        .transpose()?;
     let deliver_rules = service::DeliverRules {
         time_window: options.time_window,
         mutual_tls: options
@@ -261,6 +250,63 @@ pub async fn serve_registrar(
         .await
         .map_err(|error| Error::Config(format!("shutdown failed: {error}")))?;
     result.map_err(Error::from)
+}
+
+/// Fabric's checks on a verify pool, or none (`orderer benchmark --no-verify`).
+fn checks(options: &ServeOptions) -> Result<Checks, Error> {
+    if !options.verify {
+        return Ok(Checks::Skipped);
+    }
+    let pool = VerifyPool::new(options.verify_threads).map_err(|source| Error::Io {
+        action: "start the verify pool".into(),
+        source,
+    })?;
+    Ok(Checks::Enforced {
+        pool: Arc::new(pool),
+        clock: Arc::clone(&options.clock),
+        rules: options.admission,
+    })
+}
+
+/// The listener's acceptors. Under mutual TLS the client roots are the operator's and
+/// every channel's TLS CAs as the channels' configs are now: the acceptor is made again
+/// for the next connection whenever a config block changed a channel or created one
+/// (Fabric's orderer updates its trusted roots as it writes a config block). A rebuild
+/// that fails keeps the roots it had, and says why.
+fn listener_tls(
+    tls: &config::ServerTls,
+    registrar: &Arc<Registrar>,
+) -> Result<connections::tls::Acceptors, Error> {
+    if !tls.client_auth_required {
+        let acceptor = tls_acceptor(tls)?;
+        return Ok(Arc::new(move || acceptor.clone()));
+    }
+    let operator = tls.clone();
+    let with_channels = move |registrar: &Registrar| {
+        with_channel_tls_cas(Some(operator.clone()), registrar)?
+            .as_ref()
+            .map_or_else(|| tls_acceptor(&operator), tls_acceptor)
+    };
+    let acceptor = with_channels(registrar)?;
+    let registrar = Arc::clone(registrar);
+    let current = std::sync::Mutex::new((registrar.config_generation(), acceptor));
+    Ok(Arc::new(move || {
+        let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = registrar.config_generation();
+        if generation != current.0 {
+            match with_channels(&registrar) {
+                Ok(acceptor) => {
+                    info!("channel configs changed: the trusted TLS client roots follow");
+                    *current = (generation, acceptor);
+                }
+                Err(error) => {
+                    warn!(%error, "channel configs changed, but the TLS client roots could not be rebuilt; keeping the previous ones");
+                    current.0 = generation;
+                }
+            }
+        }
+        current.1.clone()
+    }))
 }
 
 /// Under mutual TLS, `tls` with the TLS CAs of every channel's MSPs added to the client

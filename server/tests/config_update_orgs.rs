@@ -11,93 +11,13 @@
 
 mod support;
 
-use bytes::Bytes;
 use loadgen::client::{self, BroadcastStream, DeliverStream};
-use loadgen::envelope::{self, EnvelopeSpec, Seek};
-use loadgen::msp::Signer;
-use orderer_proto::common::{
-    Config as ChannelConfig, ConfigSignature, ConfigUpdateEnvelope, HeaderType, SignatureHeader,
-    Status,
-};
-use prost::Message;
+use loadgen::envelope::{self, Seek};
+use orderer_proto::common::{Config as ChannelConfig, Status};
 use support::backend::{Backend, generic};
+use support::config_updates::update_config;
 use support::config_vectors::*;
 use support::*;
-
-/// The newest config of `channel`: the config block LAST_CONFIG names.
-async fn current_config(endpoint: &str, channel: &str) -> ChannelConfig {
-    let newest = chain_of_as(endpoint, channel).await.pop().unwrap();
-    let (index, _) = last_config(&newest);
-    let block = blocks(endpoint, channel, index, index).await.remove(0);
-    config_envelope(&block).1.config.unwrap()
-}
-
-/// `configtxlator compute_update` between two configs of `channel`.
-fn compute_update(channel: &str, original: &ChannelConfig, updated: &ChannelConfig) -> Bytes {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, config: &ChannelConfig| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, config.encode_to_vec()).unwrap();
-        path
-    };
-    let (original, updated) = (write("original.pb", original), write("updated.pb", updated));
-    let output = dir.path().join("update.pb");
-    let status = std::process::Command::new(fabric_bin("v2.5.6", "configtxlator"))
-        .args(["compute_update", "--channel_id", channel, "--original"])
-        .arg(&original)
-        .arg("--updated")
-        .arg(&updated)
-        .arg("--output")
-        .arg(&output)
-        .status()
-        .unwrap();
-    assert!(status.success(), "configtxlator compute_update failed");
-    std::fs::read(output).unwrap().into()
-}
-
-/// The update in a CONFIG_UPDATE envelope signed by each of `admins` (a
-/// `ConfigSignature` each, as `peer channel signconfigtx` adds them) and sent by the
-/// first.
-fn signed_update(channel: &str, update: Bytes, admins: &[&Signer]) -> Bytes {
-    let signatures = admins
-        .iter()
-        .map(|admin| {
-            let signature_header: Bytes = SignatureHeader {
-                creator: admin.creator().clone(),
-                nonce: Bytes::from(envelope::nonce_u64().to_be_bytes().to_vec()),
-            }
-            .encode_to_vec()
-            .into();
-            let signed = [&signature_header[..], &update[..]].concat();
-            ConfigSignature {
-                signature: admin.sign(&signed).unwrap().into(),
-                signature_header,
-            }
-        })
-        .collect();
-    let envelope = ConfigUpdateEnvelope {
-        signatures,
-        config_update: update,
-    };
-    envelope::build(&EnvelopeSpec {
-        channel_id: channel,
-        header_type: HeaderType::ConfigUpdate,
-        signer: Some(admins[0]),
-        data: envelope.encode_to_vec().into(),
-    })
-    .unwrap()
-}
-
-/// Edits the current config of newchannel with `edit` and orders the update, signed by
-/// `admins`.
-async fn update(endpoint: &str, admins: &[&Signer], edit: impl FnOnce(&mut ChannelConfig)) {
-    let original = current_config(endpoint, NEW).await;
-    let mut updated = original.clone();
-    edit(&mut updated);
-    let update = compute_update(NEW, &original, &updated);
-    let sent = signed_update(NEW, update, admins);
-    assert_all_succeed(endpoint, &[sent]).await;
-}
 
 fn application(config: &mut ChannelConfig) -> &mut orderer_proto::common::ConfigGroup {
     config
@@ -143,9 +63,16 @@ async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
     // Add the org (its MSP and member/admin policies) to the Application group.
     let group = org_spec(&org().ca, &org().admin).group();
     let sample_admin = fabric_signer();
-    update(&endpoint, &[&sample_admin], |config| {
-        application(config).groups.insert(ORG.into(), group);
-    })
+    update_config(
+        &endpoint,
+        None,
+        NEW,
+        &sample_admin,
+        &[&sample_admin],
+        |config| {
+            application(config).groups.insert(ORG.into(), group);
+        },
+    )
     .await;
     blocks(&endpoint, NEW, 1, 1).await;
     assert_eq!(write_as_test_org(&endpoint).await, Status::Success);
@@ -169,9 +96,16 @@ async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     // /Channel/Application/Admins is MAJORITY: now both orgs' admins must sign.
     let test_admin = org().admin.signer().unwrap();
-    update(&endpoint, &[&sample_admin, &test_admin], |config| {
-        application(config).groups.remove(ORG);
-    })
+    update_config(
+        &endpoint,
+        None,
+        NEW,
+        &sample_admin,
+        &[&sample_admin, &test_admin],
+        |config| {
+            application(config).groups.remove(ORG);
+        },
+    )
     .await;
     let (sent, status) = waiting.await.unwrap();
     assert_eq!(

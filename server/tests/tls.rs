@@ -15,6 +15,7 @@ use loadgen::client::{self, BroadcastStream, ClientTls, DeliverStream};
 use loadgen::envelope::{self, Seek};
 use loadgen::workload::Rate;
 use orderer_proto::common::Status;
+use support::config_updates::update_config;
 use support::process::{Process, refused_start, spawn_orderer_with};
 use support::*;
 
@@ -208,19 +209,74 @@ async fn under_mutual_tls_deliver_requests_are_bound_to_the_client_certificate()
     assert!(report.is_clean(), "{report}");
 }
 
-/// A genesis block whose org's MSP names `tls_ca` as its TLS root CA, in `dir`.
-fn genesis_with_tls_ca(dir: &Path, tls_ca: &DevCa) -> std::path::PathBuf {
+/// The org of `ca` (admin `admin`) whose MSP names `tls_ca` as its TLS root CA.
+fn org_with_tls_ca(ca: &DevCa, admin: &Issued, tls_ca: &DevCa) -> engine::genesis::OrgSpec {
     use orderer_proto::msp::{FabricMspConfig, MspConfig};
     use prost::Message as _;
-    let mut org = org_spec(&org().ca, &org().admin);
+    let mut org = org_spec(ca, admin);
     let mut msp = MspConfig::decode(org.msp_config.clone()).unwrap();
     let mut fabric = FabricMspConfig::decode(msp.config.clone()).unwrap();
     fabric.tls_root_certs = vec![Bytes::from(tls_ca.cert_pem().to_string())];
     msp.config = fabric.encode_to_vec().into();
     org.msp_config = msp.encode_to_vec().into();
+    org
+}
+
+/// A genesis block whose org's MSP names `tls_ca` as its TLS root CA, in `dir`.
+fn genesis_with_tls_ca(dir: &Path, tls_ca: &DevCa) -> std::path::PathBuf {
+    let org = org_with_tls_ca(&org().ca, &org().admin, tls_ca);
     let path = dir.join("genesis-with-tls-ca.block");
     std::fs::write(&path, genesis_spec(CHANNEL, &[org]).build()).unwrap();
     path
+}
+
+/// Under mutual TLS the trusted client roots follow the channels' configs, as Fabric's
+/// orderer updates them when it writes a config block: the TLS CA of an org a config
+/// update adds is trusted from the next connection on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_trusts_the_tls_ca_of_an_org_a_config_update_adds() {
+    let server_ca = DevCa::generate("ServerTLSCA").unwrap();
+    let server = server_ca.issue_tls(&["127.0.0.1"]).unwrap();
+    let org_tls_ca = DevCa::generate("TestOrgTLSCA").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let genesis_block = genesis_with_tls_ca(dir.path(), &org_tls_ca);
+    let env = tls_env(dir.path(), &server, Some(&[]));
+    let orderer = spawn_orderer_with(&dir.path().join("ledger"), &genesis_block, &env);
+    let member = trusting(&server_ca, Some(&org_tls_ca.issue_tls(&["peer0"]).unwrap()));
+    let new_ca = DevCa::generate("NewOrg").unwrap();
+    let new_admin = new_ca.issue("admin", &["admin"]).unwrap();
+    let new_tls_ca = DevCa::generate("NewOrgTLSCA").unwrap();
+    let newcomer = trusting(&server_ca, Some(&new_tls_ca.issue_tls(&["peer0"]).unwrap()));
+    let refused = order_one(&orderer.endpoint, Some(&newcomer), b"before").await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    let group = org_with_tls_ca(&new_ca, &new_admin, &new_tls_ca).group();
+    let admin = org().admin.signer().unwrap();
+    update_config(
+        &orderer.endpoint,
+        Some(&member),
+        CHANNEL,
+        &org().client,
+        &[&admin],
+        |config| {
+            let groups = &mut config.channel_group.as_mut().unwrap().groups;
+            let application = groups.get_mut("Application").unwrap();
+            application.groups.insert("NewOrg".into(), group);
+        },
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        // The update is answered when queued; its block takes effect a moment later.
+        match order_one(&orderer.endpoint, Some(&newcomer), b"after").await {
+            Ok(status) => {
+                assert_eq!(status, Status::Success as i32);
+                break;
+            }
+            Err(why) => assert!(std::time::Instant::now() < deadline, "{why}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Under mutual TLS the orderer also trusts client certificates of the TLS CAs its

@@ -259,9 +259,15 @@ impl Processor {
 
     /// The channel's config changed (a config block was cut): later messages are judged
     /// by `sequence` and batched by `batch_size`.
-    pub fn reconfigured(&mut self, sequence: u64, batch_size: crate::cutter::BatchSize) {
+    pub fn reconfigured(
+        &mut self,
+        sequence: u64,
+        batch_size: crate::cutter::BatchSize,
+        resubmission: bool,
+    ) {
         self.sequence = sequence;
         self.cutter.set_batch_size(batch_size);
+        self.resubmission = resubmission;
     }
 
     /// Fabric's `commitNormalMsg`.

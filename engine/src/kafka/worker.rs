@@ -241,8 +241,12 @@ impl KafkaWorker {
         match self.reconfig.apply(&message) {
             Ok(Some(config)) => {
                 self.tip.last_config = self.tip.number + 1;
-                self.processor
-                    .reconfigured(config.sequence, config.batch_size);
+                // The Resubmission capability may have been switched on.
+                self.processor.reconfigured(
+                    config.sequence,
+                    config.batch_size,
+                    config.expiration_check(),
+                );
                 self.batch_timeout = config.batch_timeout;
             }
             Ok(None) => {}

@@ -28,12 +28,16 @@ const READY_MAX: usize = 16;
 /// Pause after a failed accept (out of file descriptors, say) before the next.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
-/// The connections of `incoming` once through their TLS handshake with `acceptor`, until
-/// `stopping` turns true. A failed handshake is logged (Fabric logs it as an error) and
-/// its connection closed.
+/// The acceptor for the next connection: the listener's TLS as it is now (under mutual
+/// TLS the trusted client roots follow the channels' configs).
+pub type Acceptors = Arc<dyn Fn() -> TlsAcceptor + Send + Sync>;
+
+/// The connections of `incoming` once through their TLS handshake with the acceptor
+/// `acceptors` gives for each, until `stopping` turns true. A failed handshake is logged
+/// (Fabric logs it as an error) and its connection closed.
 pub fn handshaking(
     incoming: impl Stream<Item = std::io::Result<Counted>> + Send + 'static,
-    acceptor: TlsAcceptor,
+    acceptor: Acceptors,
     stopping: watch::Receiver<bool>,
 ) -> impl Stream<Item = std::io::Result<TlsStream<Counted>>> {
     let (ready, taken) = mpsc::channel(READY_MAX);
@@ -43,7 +47,7 @@ pub fn handshaking(
 
 async fn accept_loop(
     mut incoming: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Counted>> + Send>>,
-    acceptor: TlsAcceptor,
+    acceptors: Acceptors,
     ready: mpsc::Sender<std::io::Result<TlsStream<Counted>>>,
     mut stopping: watch::Receiver<bool>,
 ) {
@@ -68,7 +72,7 @@ async fn accept_loop(
             },
             () = stopped(&mut stopping) => return,
         };
-        let (acceptor, ready) = (acceptor.clone(), ready.clone());
+        let (acceptor, ready) = (acceptors(), ready.clone());
         tokio::spawn(async move {
             let peer = connection.connect_info().remote_addr();
             let handshake = tokio::time::timeout(SETUP_TIMEOUT, acceptor.accept(connection)).await;

@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 pub mod backend;
+pub mod config_updates;
 pub mod config_vectors;
 pub mod fabric;
 pub mod http;
@@ -499,6 +500,7 @@ pub fn workload(
         drain_timeout: Duration::from_secs(10),
         progress: false,
         tls: None,
+        timeline_bucket: None,
     }
 }
 
