@@ -12,6 +12,7 @@ mod entry;
 mod orderer;
 mod org;
 mod policies;
+mod transition;
 mod tree;
 
 pub use application::ApplicationConfig;
@@ -21,6 +22,7 @@ pub use entry::{Capabilities, Entry, Meta};
 pub use orderer::{ConsensusSpec, ConsensusState, OrdererConfig};
 pub use org::{MSP_TYPE_FABRIC, MSP_TYPE_IDEMIX, MspDefinition, OrgConfig, OrgKind};
 pub use policies::{Policies, PolicyDefinition};
+pub use transition::{check_capabilities, validate_new};
 pub use tree::ChannelTree;
 
 use std::sync::Arc;
@@ -111,15 +113,6 @@ impl ChannelConfig {
             tree: Arc::new(tree),
             proto: Arc::new(config),
         })
-    }
-
-    /// `ConsensusType.type` (`solo`, `kafka`), which a config update may not change.
-    pub fn consensus_kind(&self) -> &str {
-        self.tree
-            .orderer
-            .as_ref()
-            .and_then(|orderer| orderer.consensus_type.as_ref())
-            .map_or("", |entry| entry.value.kind.as_str())
     }
 
     /// Whether this is a system channel: one with a Consortiums group, which creates

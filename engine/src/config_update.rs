@@ -141,13 +141,8 @@ pub fn process_update(
         .propose_update(&update.message.envelope, &current.access)
         .map_err(applying)?;
     let config = new_config(channel_id, &proposed).map_err(applying)?;
-    if config.consensus_kind() != current.consensus_kind() {
-        return Err(applying(format!(
-            "attempted to change consensus type from {} to {}",
-            current.consensus_kind(),
-            config.consensus_kind()
-        )));
-    }
+    crate::config::check_capabilities(&config.tree).map_err(applying)?;
+    crate::config::validate_new(&current.tree, &config.tree).map_err(applying)?;
     let envelope = signed_envelope(
         HeaderType::Config,
         channel_id,
@@ -197,11 +192,13 @@ pub fn process_creation(
         .map_err(|error| Rejection::bad_request(error.to_string()))?;
     let proposed = configtx::new_channel_config(&system.proto, &update.message.envelope)
         .map_err(Rejection::bad_request)?;
-    new_config(&channel_id, &proposed).map_err(|why| {
+    let creating = |why: String| {
         Rejection::bad_request(format!(
             "error validating channel creation transaction for new channel '{channel_id}': {why}"
         ))
-    })?;
+    };
+    let config = new_config(&channel_id, &proposed).map_err(creating)?;
+    crate::config::check_capabilities(&config.tree).map_err(creating)?;
     let inner = signed_envelope(
         HeaderType::Config,
         &channel_id,
