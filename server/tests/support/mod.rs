@@ -500,7 +500,6 @@ pub fn workload(
         drain_timeout: Duration::from_secs(10),
         progress: false,
         tls: None,
-        timeline_bucket: None,
     }
 }
 
