@@ -22,7 +22,7 @@ pub use entry::{Capabilities, Entry, Meta};
 pub use orderer::{ConsensusSpec, ConsensusState, OrdererConfig};
 pub use org::{MSP_TYPE_FABRIC, MSP_TYPE_IDEMIX, MspDefinition, OrgConfig, OrgKind};
 pub use policies::{Policies, PolicyDefinition};
-pub use transition::{check_capabilities, validate_new};
+pub use transition::{Unsupported, check_capabilities, validate_new};
 pub use tree::ChannelTree;
 
 use std::sync::Arc;

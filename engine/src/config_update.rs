@@ -141,7 +141,13 @@ pub fn process_update(
         .propose_update(&update.message.envelope, &current.access)
         .map_err(applying)?;
     let config = new_config(channel_id, &proposed).map_err(applying)?;
-    crate::config::check_capabilities(&config.tree).map_err(applying)?;
+    // ChainSupport.ProposeConfigUpdate's wording, around checkResources' own.
+    crate::config::check_capabilities(&config.tree).map_err(|unsupported| {
+        applying(format!(
+            "config update is not compatible: config requires unsupported {} capabilities: {}: {}",
+            unsupported.level, unsupported.message, unsupported.message
+        ))
+    })?;
     crate::config::validate_new(&current.tree, &config.tree).map_err(applying)?;
     let envelope = signed_envelope(
         HeaderType::Config,
@@ -188,17 +194,19 @@ pub fn process_creation(
             "channel creation would exceed maximimum number of channels: {max_count}"
         )));
     }
-    crate::registrar::check_channel_id(&channel_id)
-        .map_err(|error| Rejection::bad_request(error.to_string()))?;
+    // The name is checked by the templator, in Fabric's words; the registrar checks it
+    // again before it makes a directory of it.
     let proposed = configtx::new_channel_config(&system.proto, &update.message.envelope)
         .map_err(Rejection::bad_request)?;
-    let creating = |why: String| {
+    // As the system channel's filter words it (authorizeAndInspect).
+    let config = new_config(&channel_id, &proposed)
+        .map_err(|why| Rejection::bad_request(format!("config does not validly parse: {why}")))?;
+    crate::config::check_capabilities(&config.tree).map_err(|unsupported| {
         Rejection::bad_request(format!(
-            "error validating channel creation transaction for new channel '{channel_id}': {why}"
+            "config update is not compatible: {}",
+            unsupported.message
         ))
-    };
-    let config = new_config(&channel_id, &proposed).map_err(creating)?;
-    crate::config::check_capabilities(&config.tree).map_err(creating)?;
+    })?;
     let inner = signed_envelope(
         HeaderType::Config,
         &channel_id,
@@ -228,11 +236,12 @@ pub fn process_creation(
 /// processed again from the update it carries (`last_update`), against `current`.
 pub fn reprocess(
     current: &ChannelConfig,
-    message: &ConfigMessage,
+    envelope: &Bytes,
     orderer: Orderer<'_>,
+    channels: usize,
 ) -> Result<ConfigMessage, Rejection> {
     let bad = |why: String| Rejection::bad_request(why);
-    let (header, data) = payload_of(&message.envelope).map_err(bad)?;
+    let (header, data) = payload_of(envelope).map_err(bad)?;
     let header_type = header.r#type;
     let config_envelope = match HeaderType::try_from(header_type) {
         Ok(HeaderType::Config) => data,
@@ -252,10 +261,11 @@ pub fn reprocess(
             .encode_to_vec()
             .into(),
     )?;
-    match &message.change {
-        Change::Update(_) => process_update(current, update, orderer),
-        // The channel count was checked when the creation was first processed.
-        Change::NewChannel { .. } => process_creation(current, update, orderer, 0),
+    if header_type == HeaderType::Config as i32 {
+        process_update(current, update, orderer)
+    } else {
+        // The system channel's filters count the channels again (SystemChainFilter).
+        process_creation(current, update, orderer, channels)
     }
 }
 

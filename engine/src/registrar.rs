@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use crate::chain::{Chain, ChainOptions, ChannelCreator};
 use crate::config::ChannelConfig;
 use crate::error::Error;
+use crate::store::BlockStore;
 
 /// Subdirectory of the ledger that holds one directory per channel.
 const CHAINS_DIR: &str = "chains";
@@ -37,7 +38,13 @@ pub struct Registrar {
     options: ChainOptions,
     /// The cores chain workers are spread over.
     cores: Vec<core_affinity::CoreId>,
+    /// The system channel, fixed at open (Fabric refuses a ledger with two).
+    system: std::sync::OnceLock<String>,
 }
+
+/// Prefix of the directory a channel is created in before it is renamed into place: a
+/// crash leaves either no channel or a whole one (channel names cannot start with `.`).
+const CREATING_PREFIX: &str = ".creating-";
 
 /// The registrar as the chains see it: what creates the channels a system channel's
 /// blocks create.
@@ -87,11 +94,31 @@ impl Registrar {
                 chains_dir: chains_dir.clone(),
                 options: chain,
                 cores,
+                system: std::sync::OnceLock::new(),
             }
         });
         for id in ids {
             let chain = registrar.start_chain(&id, bootstraps.get(&id))?;
             registrar.write().insert(id, chain);
+        }
+        let systems: Vec<String> = registrar
+            .chains()
+            .iter()
+            .filter(|chain| chain.config().is_system_channel())
+            .map(|chain| chain.channel_id().to_string())
+            .collect();
+        match &systems[..] {
+            [] => {}
+            [system] => {
+                let _ = registrar.system.set(system.clone());
+            }
+            _ => {
+                registrar.shutdown();
+                return Err(Error::Config(format!(
+                    "the ledger holds more than one system channel: {}",
+                    systems.join(", ")
+                )));
+            }
         }
         Ok(registrar)
     }
@@ -117,11 +144,27 @@ impl Registrar {
     /// registrar leaves a ledger that has blocks.
     fn create(&self, channel_id: &str, genesis: &Bytes) -> Result<(), Error> {
         check_channel_id(channel_id)?;
-        if self.read().contains_key(channel_id) {
+        // On disk but not started yet: the registrar is opening it (a Kafka system
+        // channel reading its creation again after a crash).
+        if self.read().contains_key(channel_id) || self.chains_dir.join(channel_id).exists() {
             warn!(channel = %channel_id, "a channel creation was ordered for a channel that exists; ignored");
             return Ok(());
         }
-        let chain = self.start_chain(channel_id, Some(genesis))?;
+        let creating = self
+            .chains_dir
+            .join(format!("{CREATING_PREFIX}{channel_id}"));
+        remove_dir(&creating)?;
+        let mut store = BlockStore::open(&creating, self.options.store)?;
+        store.append(0, genesis)?;
+        store.sync()?;
+        drop(store);
+        let path = self.chains_dir.join(channel_id);
+        fs::rename(&creating, &path).map_err(Error::io("move into place", &path))?;
+        // The rename is durable before the system channel's block that records it.
+        fs::File::open(&self.chains_dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(Error::io("sync", &self.chains_dir))?;
+        let chain = self.start_chain(channel_id, None)?;
         info!(channel = %channel_id, "channel created");
         self.write().insert(channel_id.to_string(), chain);
         Ok(())
@@ -142,10 +185,7 @@ impl Registrar {
 
     /// The system channel's chain, if this orderer has one (it creates channels).
     pub fn system_chain(&self) -> Option<Arc<Chain>> {
-        self.read()
-            .values()
-            .find(|chain| chain.config().is_system_channel())
-            .cloned()
+        self.system.get().and_then(|id| self.chain(id))
     }
 
     /// Every chain, in channel order.
@@ -172,14 +212,19 @@ impl Registrar {
         self.read().values().all(|chain| chain.is_ready())
     }
 
-    /// Stops every chain after storing what is pending.
+    /// Stops every chain after storing what is pending: the system channel first, so
+    /// that a channel it creates while stopping is stopped too.
     pub fn shutdown(&self) {
+        if let Some(system) = self.system_chain() {
+            system.shutdown();
+        }
         for chain in self.chains() {
             chain.shutdown();
         }
     }
 }
 
+/// The channels in the ledger; a creation a crash interrupted is removed.
 fn existing_channels(chains_dir: &Path) -> Result<Vec<String>, Error> {
     let mut ids = Vec::new();
     for entry in fs::read_dir(chains_dir).map_err(Error::io("list ledger", chains_dir))? {
@@ -187,11 +232,25 @@ fn existing_channels(chains_dir: &Path) -> Result<Vec<String>, Error> {
         if entry.path().is_dir()
             && let Some(name) = entry.file_name().to_str()
         {
-            ids.push(name.to_string());
+            if name.starts_with(CREATING_PREFIX) {
+                warn!(dir = %name, "removing a channel creation a crash interrupted");
+                remove_dir(&entry.path())?;
+            } else {
+                ids.push(name.to_string());
+            }
         }
     }
     ids.sort();
     Ok(ids)
+}
+
+fn remove_dir(dir: &Path) -> Result<(), Error> {
+    match fs::remove_dir_all(dir) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io("remove", dir)(error))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Fabric's channel name rule: `[a-z][a-z0-9.-]*`, at most 249 characters. It also keeps

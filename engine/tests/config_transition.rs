@@ -93,5 +93,22 @@ fn fabric_updates_pass_and_changes_fabric_forbids_are_refused() {
         c.capabilities.insert("V9_9".into(), Capability::default());
     });
     let refused = check_capabilities(&tree(&future)).unwrap_err();
-    assert!(refused.contains("Channel capability V9_9"), "{refused}");
+    assert_eq!(refused.level, "channel");
+    assert_eq!(
+        refused.message,
+        "Channel capability V9_9 is required but not supported"
+    );
+    let mut system_like = config("newchannel.block1.pb");
+    let consortiums = Default::default();
+    system_like
+        .channel_group
+        .as_mut()
+        .unwrap()
+        .groups
+        .insert("Consortiums".into(), consortiums);
+    let refused = validate_new(&tree(&before), &tree(&system_like)).unwrap_err();
+    assert_eq!(
+        refused,
+        "current config has no consortiums section, but new config does"
+    );
 }

@@ -780,3 +780,39 @@ fn creation_signature_must_cover_the_update() {
         "error validating channel creation transaction for new channel 'newchannel', could not succesfully apply update to template configuration: error authorizing update: error validating DeltaSet: policy for [Group]  /Channel/Application not satisfied: implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Admins' sub-policies to be satisfied"
     );
 }
+
+/// A creation update whose member org's group holds `depth` nested groups, the deepest
+/// with `values` values, every name `name_len` characters long.
+fn deep_create(depth: usize, values: usize, name_len: usize) -> Bytes {
+    let name = |tag: usize| format!("{tag:0>name_len$}");
+    edited_create(|update| {
+        let mut leaf = ConfigGroup::default();
+        for index in 0..values {
+            leaf.values.insert(name(index), ConfigValue::default());
+        }
+        let mut group = leaf;
+        for level in 0..depth {
+            let mut parent = ConfigGroup::default();
+            parent.groups.insert(name(level), group);
+            group = parent;
+        }
+        let application = write_set(update).groups.get_mut("Application").unwrap();
+        let member = application.groups.get_mut("SampleOrg").unwrap();
+        member.groups.insert(name(999_999), group);
+    })
+}
+
+/// A small hostile update cannot make the orderer map gigabytes: nesting and the bytes
+/// of the elements' paths are bounded (Fabric bounds neither).
+#[test]
+fn deep_or_huge_updates_are_refused_before_they_cost_memory() {
+    let system = system_config();
+    let deep = new_channel_config(&system, &deep_create(40, 1, 8)).unwrap_err();
+    assert!(deep.contains("nest deeper than"), "{deep}");
+    let started = std::time::Instant::now();
+    let huge = deep_create(12, 40_000, 249);
+    assert!(huge.len() < 12 << 20, "{} bytes", huge.len());
+    let refused = new_channel_config(&system, &huge).unwrap_err();
+    assert!(refused.contains("config is too large"), "{refused}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

@@ -58,18 +58,20 @@ impl Reconfig {
         if message.config_seq >= self.current().sequence {
             return Ok(message);
         }
-        self.reprocess(&message)
+        self.reprocess(&message.envelope)
     }
 
     /// A config message processed again from its update against the current config.
-    pub fn reprocess(&self, message: &ConfigMessage) -> Result<ConfigMessage, String> {
+    pub fn reprocess(&self, envelope: &bytes::Bytes) -> Result<ConfigMessage, String> {
         let current = self.current();
         let orderer = Orderer {
             signer: self.signer.as_deref(),
             rules: self.rules,
             now_unix: now_unix(),
         };
-        config_update::reprocess(&current, message, orderer).map_err(|rejection| rejection.info)
+        let channels = self.channels.as_ref().map_or(0, |c| c.channel_count());
+        config_update::reprocess(&current, envelope, orderer, channels)
+            .map_err(|rejection| rejection.info)
     }
 
     /// Makes a config message take effect as its block is about to be written: the

@@ -47,12 +47,12 @@ impl Worker {
                     .map_err(|_| RecvTimeoutError::Disconnected),
             };
             match input {
-                Ok(Input::Submission(Submission::Config(message))) => {
-                    if !self.config(message) {
-                        return;
-                    }
-                    deadline = None;
-                }
+                Ok(Input::Submission(Submission::Config(message))) => match self.config(message) {
+                    Some(true) => deadline = None,
+                    // Discarded: what is pending stays pending, its timer running.
+                    Some(false) => {}
+                    None => return,
+                },
                 Ok(Input::Submission(Submission::Normal {
                     message,
                     config_seq,
@@ -94,19 +94,20 @@ impl Worker {
 
     /// Fabric's solo chain on a config message: validated again if the config moved on,
     /// the pending batch cut first, then the config envelope alone in a block, which takes
-    /// effect as it is written. False when the chain must stop.
-    fn config(&mut self, message: ConfigMessage) -> bool {
+    /// effect as it is written. `Some(true)` when it was ordered, `Some(false)` when it
+    /// was discarded, `None` when the chain must stop.
+    fn config(&mut self, message: ConfigMessage) -> Option<bool> {
         let message = match self.reconfig.config_still_valid(message) {
             Ok(message) => message,
             Err(why) => {
                 warn!(channel = %self.channel_id, %why, "discarding bad config message");
                 self.ordered += 1;
-                return true;
+                return Some(false);
             }
         };
         let pending = self.cutter.cut();
         if !pending.is_empty() && !self.emit(pending) {
-            return false;
+            return None;
         }
         match self.reconfig.apply(&message) {
             Ok(Some(config)) => {
@@ -118,10 +119,10 @@ impl Worker {
             Ok(None) => {}
             Err(error) => {
                 tracing::error!(channel = %self.channel_id, %error, "cannot apply a config block; chain halted");
-                return false;
+                return None;
             }
         }
-        self.emit(vec![message.envelope])
+        self.emit(vec![message.envelope]).then_some(true)
     }
 
     /// Assembles and hands a block to the writer; false when the chain must stop (the

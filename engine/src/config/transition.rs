@@ -8,23 +8,14 @@ use std::collections::BTreeMap;
 
 use super::{Capabilities, ChannelTree, Entry, MspDefinition, OrgConfig};
 
-/// The capabilities this orderer implements, per level (Fabric v2.5's full lists: an
-/// orderer that lacks one must not write a config that requires it).
+/// The Orderer and Channel capabilities this orderer implements (Fabric v2.5's lists: a
+/// config that requires another stops at the update, not at the block).
 const CHANNEL_CAPABILITIES: &[&str] = &["V1_1", "V1_3", "V1_4_2", "V1_4_3", "V2_0"];
 const ORDERER_CAPABILITIES: &[&str] = &["V1_1", "V1_4_2", "V2_0"];
-const APPLICATION_CAPABILITIES: &[&str] = &[
-    "V1_1",
-    "V1_2",
-    "V1_3",
-    "V1_4_2",
-    "V2_0",
-    "V2_5",
-    "V1_1_PVTDATA_EXPERIMENTAL",
-    "V1_1_RESOURCETREE_EXPERIMENTAL",
-];
 
 /// Fabric's `ValidateNew`: the consensus type stays (this orderer does not migrate), and
-/// an org present in both keeps its MSP ID; a section the current config has stays.
+/// an org present in both keeps its MSP ID; a section the current config has stays, and
+/// a channel without consortiums does not gain them (it would become a system channel).
 pub fn validate_new(current: &ChannelTree, next: &ChannelTree) -> Result<(), String> {
     if let Some(orderer) = &current.orderer {
         let next_orderer = next
@@ -52,6 +43,9 @@ pub fn validate_new(current: &ChannelTree, next: &ChannelTree) -> Result<(), Str
             .as_ref()
             .ok_or("current config has application section, but new config does not")?;
         same_msp_ids("application", &application.orgs, &next_application.orgs)?;
+    }
+    if current.consortiums.is_none() && next.consortiums.is_some() {
+        return Err("current config has no consortiums section, but new config does".into());
     }
     if let Some(consortiums) = &current.consortiums {
         let next_consortiums = next
@@ -98,39 +92,52 @@ fn same_msp_ids(
     Ok(())
 }
 
-/// A capability level: its name, what the config switches on there, what this orderer
-/// has.
+/// A capability level: its name in Fabric's two messages, what the config switches on
+/// there, what this orderer has.
 type Level<'a> = (
+    &'static str,
     &'static str,
     Option<&'a Entry<Capabilities>>,
     &'static [&'static str],
 );
 
-/// Fabric's `checkResources`: every capability the config switches on is one this
-/// orderer has.
-pub fn check_capabilities(tree: &ChannelTree) -> Result<(), String> {
-    let levels: [Level<'_>; 3] = [
-        ("Channel", tree.capabilities.as_ref(), CHANNEL_CAPABILITIES),
+/// A capability this orderer lacks: Fabric's `Supported()` error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// `orderer` or `channel`.
+    pub level: &'static str,
+    /// "Orderer capability V9_9 is required but not supported".
+    pub message: String,
+}
+
+/// Fabric's `checkResources`: every Orderer, then Channel capability the config switches
+/// on is one this orderer has (Application capabilities are the peers' business).
+pub fn check_capabilities(tree: &ChannelTree) -> Result<(), Unsupported> {
+    let levels: [Level<'_>; 2] = [
         (
+            "orderer",
             "Orderer",
             tree.orderer.as_ref().and_then(|o| o.capabilities.as_ref()),
             ORDERER_CAPABILITIES,
         ),
         (
-            "Application",
-            tree.application
-                .as_ref()
-                .and_then(|a| a.capabilities.as_ref()),
-            APPLICATION_CAPABILITIES,
+            "channel",
+            "Channel",
+            tree.capabilities.as_ref(),
+            CHANNEL_CAPABILITIES,
         ),
     ];
-    for (level, capabilities, known) in levels {
-        for name in capabilities.iter().flat_map(|entry| &entry.value) {
-            if !known.contains(&name.as_str()) {
-                return Err(format!(
-                    "config update is not compatible: {level} capability {name} is required but not supported"
-                ));
-            }
+    for (level, kind, capabilities, known) in levels {
+        let mut names: Vec<&String> = capabilities.iter().flat_map(|entry| &entry.value).collect();
+        names.sort();
+        if let Some(name) = names
+            .into_iter()
+            .find(|name| !known.contains(&name.as_str()))
+        {
+            return Err(Unsupported {
+                level,
+                message: format!("{kind} capability {name} is required but not supported"),
+            });
         }
     }
     Ok(())

@@ -118,12 +118,22 @@ pub(crate) fn validate_config_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Deepest group nesting mapped (Fabric's deepest is 4: `/Channel/Consortiums/X/Org`).
+const DEPTH_MAX: usize = 16;
+
+/// Bytes of keys and paths one map may hold. Every element's key repeats its whole
+/// path, so a small update of deep groups with long names would otherwise map to
+/// gigabytes; real configs map to well under a megabyte.
+pub(crate) const MAP_BYTES_MAX: usize = 16 << 20;
+
 /// Fabric's `mapConfig`: every element of `group` (none when absent), the group itself
-/// keyed `/{root}`.
+/// keyed `/{root}`. Refuses groups nested deeper than [`DEPTH_MAX`] and maps beyond
+/// [`MAP_BYTES_MAX`], which Fabric does not bound.
 pub(crate) fn map_config(group: Option<&ConfigGroup>, root: &str) -> Result<ConfigMap, String> {
     let mut map = ConfigMap::new();
     if let Some(group) = group {
-        recurse_config(&mut map, &[], root, group)?;
+        let mut budget = MAP_BYTES_MAX;
+        recurse_config(&mut map, &[], root, group, &mut budget)?;
     }
     Ok(map)
 }
@@ -134,7 +144,11 @@ fn recurse_config(
     path: &[String],
     key: &str,
     group: &ConfigGroup,
+    budget: &mut usize,
 ) -> Result<(), String> {
+    if path.len() >= DEPTH_MAX {
+        return Err(format!("config groups nest deeper than {DEPTH_MAX} levels"));
+    }
     let names = |keys: Vec<&String>| {
         let mut names: Vec<String> = keys.into_iter().cloned().collect();
         names.sort();
@@ -147,23 +161,23 @@ fn recurse_config(
         values: names(group.values.keys().collect()),
         policies: names(group.policies.keys().collect()),
     };
-    add_to_map(map, Element::Group(shape), key, path)?;
+    add_to_map(map, Element::Group(shape), key, path, budget)?;
     let mut inner = path.to_vec();
     inner.push(key.to_owned());
     let mut children: Vec<_> = group.groups.iter().collect();
     children.sort_by(|a, b| a.0.cmp(b.0));
     for (name, child) in children {
-        recurse_config(map, &inner, name, child)?;
+        recurse_config(map, &inner, name, child, budget)?;
     }
     let mut values: Vec<_> = group.values.iter().collect();
     values.sort_by(|a, b| a.0.cmp(b.0));
     for (name, value) in values {
-        add_to_map(map, Element::Value(value.clone()), name, &inner)?;
+        add_to_map(map, Element::Value(value.clone()), name, &inner, budget)?;
     }
     let mut policies: Vec<_> = group.policies.iter().collect();
     policies.sort_by(|a, b| a.0.cmp(b.0));
     for (name, policy) in policies {
-        add_to_map(map, Element::Policy(policy.clone()), name, &inner)?;
+        add_to_map(map, Element::Policy(policy.clone()), name, &inner, budget)?;
     }
     Ok(())
 }
@@ -175,7 +189,13 @@ fn add_to_map(
     element: Element,
     key: &str,
     path: &[String],
+    budget: &mut usize,
 ) -> Result<(), String> {
+    // The full key and the element's copy of its path.
+    let cost = 2 * (path.iter().map(|p| p.len() + 1).sum::<usize>() + key.len()) + 16;
+    *budget = budget.checked_sub(cost).ok_or_else(|| {
+        format!("config is too large: its elements' paths exceed {MAP_BYTES_MAX} bytes")
+    })?;
     let prefix = match element {
         Element::Group(_) => GROUP_PREFIX,
         Element::Value(_) => VALUE_PREFIX,

@@ -193,6 +193,9 @@ impl Processor {
             return Ok(Outcome::default()); // re-submitted and taken already
         }
         if class == Class::Config {
+            // A config message another node re-submitted (this one may have found it
+            // invalid): every node's blocks record it alike (Fabric's processRegular).
+            self.offsets.resubmitted = self.offsets.resubmitted.max(regular.original_offset);
             return Ok(self.config_read(offset, regular, false));
         }
         if regular.config_seq < self.sequence {

@@ -200,35 +200,38 @@ impl KafkaWorker {
     /// its block is written. `Some(true)` when blocks were cut, `None` when the chain must
     /// stop.
     fn config(&mut self, read: &ConfigRead) -> Option<bool> {
-        let message = if read.compat {
+        let discard = |why: String| {
+            warn!(channel = %self.channel_id, offset = read.offset, %why, "discarding bad config message");
+            Some(false)
+        };
+        if read.compat {
             // Compatibility mode: validated again, committed as read.
-            let as_read = ConfigMessage::from_envelope(
-                &self.channel_id,
-                read.envelope.clone(),
-                read.config_seq,
-            );
-            match as_read.and_then(|message| self.reconfig.reprocess(&message).map(|_| message)) {
-                Ok(message) => message,
-                Err(why) => {
-                    warn!(channel = %self.channel_id, offset = read.offset, %why, "discarding bad config message");
-                    return Some(false);
-                }
+            if let Err(why) = self.reconfig.reprocess(&read.envelope) {
+                return discard(why);
             }
-        } else {
-            match ConfigMessage::from_envelope(
-                &self.channel_id,
-                read.envelope.clone(),
-                read.config_seq,
-            ) {
-                Ok(message) if read.config_seq < self.processor.sequence() => {
-                    self.resubmit_config(message, read.offset);
-                    return Some(false);
+        } else if read.config_seq < self.processor.sequence() {
+            return match self.reconfig.reprocess(&read.envelope) {
+                Ok(message) => {
+                    self.resubmit_config(&message, read.offset);
+                    Some(false)
                 }
-                Ok(message) => message,
-                Err(why) => {
-                    warn!(channel = %self.channel_id, offset = read.offset, %why, "discarding bad config message");
-                    return Some(false);
-                }
+                Err(why) => discard(why),
+            };
+        }
+        // Every node commits it here (Fabric writes it without validating it again): one
+        // this node cannot apply would make it cut other blocks than the others, so the
+        // chain stops instead, as Fabric's block writer panics.
+        let message = match ConfigMessage::from_envelope(
+            &self.channel_id,
+            read.envelope.clone(),
+            read.config_seq,
+        ) {
+            Ok(message) => message,
+            Err(why) => {
+                error!(channel = %self.channel_id, offset = read.offset, %why,
+                    "cannot apply a config message every node commits; chain halted");
+                self.halted.store(true, Ordering::Release);
+                return None;
             }
         };
         let mut blocks = self.processor.commit_config(read);
@@ -259,17 +262,10 @@ impl KafkaWorker {
         self.emit(config_block.0, &config_block.1).then_some(true)
     }
 
-    /// Processes a config message validated under an older config again and produces
-    /// the result with the current sequence and its original offset (Fabric's
-    /// `configure` with the offset), or drops it when it no longer passes.
-    fn resubmit_config(&mut self, message: ConfigMessage, offset: i64) {
-        let checked = match self.reconfig.config_still_valid(message) {
-            Ok(checked) => checked,
-            Err(why) => {
-                warn!(channel = %self.channel_id, offset, %why, "discarding bad config message");
-                return;
-            }
-        };
+    /// Produces a config message processed again under the current config, with the
+    /// current sequence and the offset it was read at (Fabric's `configure` with the
+    /// offset).
+    fn resubmit_config(&mut self, checked: &ConfigMessage, offset: i64) {
         let payload = message::config(&checked.envelope, self.processor.sequence(), offset);
         match self.producer.post(&payload, "re-submitted config message") {
             Ok(()) => self.processor.config_resubmitted(offset),
