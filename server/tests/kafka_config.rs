@@ -3,7 +3,7 @@
 //! `../shared/fabric-vectors/config-updates/`) travel as CONFIG-class messages, and both
 //! nodes cut the same blocks: the same headers, data and Kafka offsets on the system
 //! channel and on the new one, config blocks where Fabric cuts them, the new BatchSize
-//! applied by both.
+//! applied by both. The same holds with Fabric's own v1.4.12 orderer as the other node.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod support;
@@ -16,6 +16,7 @@ use orderer_proto::orderer::KafkaMetadata;
 use prost::Message as _;
 use support::backend::Backend;
 use support::config_vectors::*;
+use support::fabric::FabricOrderer;
 use support::process::{Process, spawn_orderer_with};
 use support::*;
 
@@ -110,5 +111,75 @@ async fn both_nodes_cut_the_same_config_blocks() {
     assert_identical(
         &chain_with(&a.endpoint, SYSTEM, 2).await,
         &chain_with(&b.endpoint, SYSTEM, 2).await,
+    );
+}
+
+/// Fabric's own v1.4.12 orderer and ours on one Kafka topic: a channel created through
+/// ours and updated through Fabric's (and the other way round) gives the same blocks on
+/// both: headers, data, offsets and LAST_CONFIG.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fabric_node_and_ours_cut_the_same_config_blocks() {
+    let backend = Backend::kafka();
+    let Backend::Kafka(broker) = &backend else {
+        unreachable!("a Kafka backend")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Fabric reads its brokers from the channel config: name the test broker there.
+    let solo =
+        std::fs::read(vectors().join("genesis/v1.4.12/SampleSingleMSPSolo.genesis.block")).unwrap();
+    let genesis = dir.path().join("kafka.genesis.block");
+    let block =
+        engine::genesis::with_consensus(&solo, "kafka", std::slice::from_ref(&broker.bootstrap))
+            .unwrap();
+    std::fs::write(&genesis, block).unwrap();
+    let ledger = tempfile::tempdir().unwrap();
+    let ours = spawn(&backend, ledger.path(), &genesis);
+    let go = FabricOrderer::start_with_env(
+        "v1.4.12",
+        &genesis,
+        &vectors().join("msp"),
+        "SampleOrg",
+        &[
+            ("ORDERER_KAFKA_TOPIC_REPLICATIONFACTOR", "1".into()),
+            ("ORDERER_KAFKA_RETRY_SHORTINTERVAL", "1s".into()),
+            // The test broker speaks record batches (Kafka 0.11 and later) only.
+            ("ORDERER_KAFKA_VERSION", "1.0.0".into()),
+        ],
+    );
+    blocks_once_ready(&ours.endpoint, SYSTEM).await;
+    blocks_once_ready(&go.endpoint, SYSTEM).await;
+
+    assert_all_succeed(&ours.endpoint, &[tx("newchannel.create.tx")]).await;
+    blocks_once_ready(&ours.endpoint, NEW).await;
+    blocks_once_ready(&go.endpoint, NEW).await;
+    assert_all_succeed(&go.endpoint, &[tx("newchannel.anchors.tx")]).await;
+    chain_with(&ours.endpoint, NEW, 2).await;
+    assert_all_succeed(&ours.endpoint, &[tx("newchannel.batchsize.tx")]).await;
+    chain_with(&go.endpoint, NEW, 3).await;
+    let (to_ours, to_go) = (messages(12), messages(13));
+    tokio::join!(
+        assert_all_succeed(&ours.endpoint, &to_ours),
+        assert_all_succeed(&go.endpoint, &to_go)
+    );
+    let on_ours = chain_with(&ours.endpoint, NEW, 6).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let on_go = loop {
+        let blocks = chain_with(&go.endpoint, NEW, on_ours.len()).await;
+        let held: usize = blocks[3..].iter().map(tx_count).sum();
+        if held >= 25 || Instant::now() > deadline {
+            break blocks;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let on_ours = chain_with(&ours.endpoint, NEW, on_go.len()).await;
+    assert_identical(&on_ours, &on_go);
+    for number in [1, 2] {
+        let theirs = fabric(&format!("newchannel.block{number}.pb"));
+        assert_same_config(&on_ours[number], &theirs, "config block");
+    }
+    assert_eq!(on_ours[3..].iter().map(tx_count).sum::<usize>(), 25);
+    assert_identical(
+        &chain_with(&ours.endpoint, SYSTEM, 2).await,
+        &chain_with(&go.endpoint, SYSTEM, 2).await,
     );
 }

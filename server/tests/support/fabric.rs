@@ -29,6 +29,17 @@ impl FabricOrderer {
     /// `genesis_block`, solo, signing blocks as the MSP in `msp_dir` (`msp_id`); serves
     /// once its port accepts connections.
     pub fn start(version: &str, genesis_block: &Path, msp_dir: &Path, msp_id: &str) -> Self {
+        Self::start_with_env(version, genesis_block, msp_dir, msp_id, &[])
+    }
+
+    /// [`FabricOrderer::start`] with `env` on top (`ORDERER_KAFKA_*`, say).
+    pub fn start_with_env(
+        version: &str,
+        genesis_block: &Path,
+        msp_dir: &Path,
+        msp_id: &str,
+        env: &[(&str, String)],
+    ) -> Self {
         let ledger = tempfile::tempdir().unwrap();
         let port = free_port();
         let genesis = genesis_block.to_str().unwrap().to_string();
@@ -56,6 +67,9 @@ impl FabricOrderer {
                 .env("ORDERER_GENERAL_BOOTSTRAPMETHOD", "file")
                 .env("ORDERER_GENERAL_BOOTSTRAPFILE", &genesis)
                 .env("ORDERER_ADMIN_LISTENADDRESS", "127.0.0.1:0");
+        }
+        for (name, value) in env {
+            command.env(name, value);
         }
         let mut child = command.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
