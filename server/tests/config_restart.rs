@@ -8,30 +8,15 @@
 
 mod support;
 
-use std::path::Path;
-
 use orderer_proto::common::Status;
 use support::backend::{Backend, generic};
 use support::config_vectors::*;
-use support::process::{Process, spawn_orderer_with};
-use support::*;
-
-/// An `orderer start` process on `ledger`, signing as the vectors' SampleOrg.
-fn spawn(backend: &Backend, ledger: &Path, genesis: &Path) -> Process {
-    let mut env = backend.env();
-    env.push((
-        "ORDERER_GENERAL_LOCALMSPDIR",
-        vectors().join("msp").display().to_string(),
-    ));
-    env.push(("ORDERER_GENERAL_LOCALMSPID", "SampleOrg".into()));
-    spawn_orderer_with(ledger, genesis, &env)
-}
 
 async fn created_channel_and_its_config_survive_sigkill(backend: &Backend) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = tempfile::tempdir().unwrap();
     let genesis = system_genesis(backend, dir.path());
-    let mut first = spawn(backend, ledger.path(), &genesis);
+    let mut first = spawn_sample_org(backend, ledger.path(), &genesis);
     blocks_once_ready(&first.endpoint, SYSTEM).await;
     assert_all_succeed(&first.endpoint, &[tx("newchannel.create.tx")]).await;
     blocks_once_ready(&first.endpoint, NEW).await;
@@ -41,7 +26,7 @@ async fn created_channel_and_its_config_survive_sigkill(backend: &Backend) {
     let before = blocks(&first.endpoint, NEW, 0, 2).await;
     first.kill();
 
-    let second = spawn(backend, ledger.path(), &genesis);
+    let second = spawn_sample_org(backend, ledger.path(), &genesis);
     blocks_once_ready(&second.endpoint, SYSTEM).await;
     blocks_once_ready(&second.endpoint, NEW).await;
     assert_eq!(

@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use orderer_proto::common::{Block, Metadata};
@@ -17,19 +16,7 @@ use prost::Message as _;
 use support::backend::Backend;
 use support::config_vectors::*;
 use support::fabric::FabricOrderer;
-use support::process::{Process, spawn_orderer_with};
 use support::*;
-
-/// An `orderer start` process on `ledger`, signing as the vectors' SampleOrg.
-fn spawn(backend: &Backend, ledger: &Path, genesis: &Path) -> Process {
-    let mut env = backend.env();
-    env.push((
-        "ORDERER_GENERAL_LOCALMSPDIR",
-        vectors().join("msp").display().to_string(),
-    ));
-    env.push(("ORDERER_GENERAL_LOCALMSPID", "SampleOrg".into()));
-    spawn_orderer_with(ledger, genesis, &env)
-}
 
 fn kafka_metadata(block: &Block) -> KafkaMetadata {
     let slot = &block.metadata.as_ref().unwrap().metadata[3];
@@ -73,8 +60,8 @@ async fn both_nodes_cut_the_same_config_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let genesis = system_genesis(&backend, dir.path());
     let (ledger_a, ledger_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = spawn(&backend, ledger_a.path(), &genesis);
-    let b = spawn(&backend, ledger_b.path(), &genesis);
+    let a = spawn_sample_org(&backend, ledger_a.path(), &genesis);
+    let b = spawn_sample_org(&backend, ledger_b.path(), &genesis);
     blocks_once_ready(&a.endpoint, SYSTEM).await;
     blocks_once_ready(&b.endpoint, SYSTEM).await;
 
@@ -133,7 +120,7 @@ async fn a_fabric_node_and_ours_cut_the_same_config_blocks() {
             .unwrap();
     std::fs::write(&genesis, block).unwrap();
     let ledger = tempfile::tempdir().unwrap();
-    let ours = spawn(&backend, ledger.path(), &genesis);
+    let ours = spawn_sample_org(&backend, ledger.path(), &genesis);
     let go = FabricOrderer::start_with_env(
         "v1.4.12",
         &genesis,

@@ -239,3 +239,19 @@ pub async fn start_sample_org(
     backend.configure(&mut config);
     super::TestOrderer::start_with(config).await
 }
+
+/// An `orderer start` process on `ledger` bootstrapped from `genesis`, signing as the
+/// vectors' SampleOrg.
+pub fn spawn_sample_org(
+    backend: &Backend,
+    ledger: &Path,
+    genesis: &Path,
+) -> super::process::Process {
+    let mut env = backend.env();
+    env.push((
+        "ORDERER_GENERAL_LOCALMSPDIR",
+        vectors().join("msp").display().to_string(),
+    ));
+    env.push(("ORDERER_GENERAL_LOCALMSPID", "SampleOrg".into()));
+    super::process::spawn_orderer_with(ledger, genesis, &env)
+}
