@@ -266,6 +266,71 @@ def channels_point(record):
     return f"{len(w['channels'])} ch x {w['broadcast_streams_per_channel']} streams"
 
 
+CONFIG_UPDATE_HEADER = ["time (UTC)", "git", "run", "orderer", "rate tx/s", "max tx/s (same run)", "rate / max",
+                        "update at s", "MaxMessageCount", "answer (ms)", "config block", "tx/block max before",
+                        "tx/block max after", "blocks after at new max", "delivered tx/s before (median)",
+                        "lowest around", "after (median)", "dip ratio", "lowest before / median",
+                        "delivered tx/s per second, t-3 s to t+3 s", "missing", "lost"]
+
+
+def closed_loop_max(all_records, run_id, consensus):
+    """The closed-loop `orderer benchmark` record of run `run_id` and `consensus`: the
+    max a config-update run's rate is a fraction of (`scripts/config-under-load.sh`
+    measures it first, in the same sitting)."""
+    for r in all_records:
+        o = r["params"].get("orderer", {})
+        if (r.get("kind") == "benchmark" and o.get("run_id") == run_id and o.get("consensus") == consensus
+                and "max" in workload_of(r).get("rate", {}) and not o.get("tls")):
+            return r["figures"].get("throughput_steady_tps")
+    return None
+
+
+def per_second_around(figures, at_s):
+    """Delivered tx/s in the whole seconds from 3 s before the update to 3 s after, the
+    update's second in brackets, from the record's delivered timeline."""
+    timeline = figures.get("delivered_timeline")
+    if not timeline:
+        return "-"
+    per_second = collections.Counter()
+    for i, n in enumerate(timeline["delivered_tx"]):
+        per_second[int(i * timeline["bucket_ms"] / 1000)] += n
+    at = int(at_s)
+    cells = []
+    for second in range(max(0, at - 3), at + 4):
+        cell = f"{per_second[second] / 1000:.1f}k"
+        cells.append(f"[{cell}]" if second == at else cell)
+    return " ".join(cells)
+
+
+def config_update_rows(all_records):
+    """`orderer benchmark --config-update-at`: one row per record, with the closed-loop max
+    of the same run when there is one."""
+    rows = []
+    for r in all_records:
+        if r.get("kind") != "config-update":
+            continue
+        o, w, f, u = r["params"]["orderer"], workload_of(r), r["figures"], r["params"]["config_update"]
+        offered = w["rate"].get("fixed")
+        best = closed_loop_max(all_records, o.get("run_id"), o["consensus"])
+        when = datetime.datetime.fromtimestamp(r["unix_time"], datetime.timezone.utc)
+        number = lambda v, fmt="{:.0f}": fmt.format(v) if v is not None else "-"
+        answer_ms = (f["update_answered_s"] - f["update_sent_s"]) * 1000
+        rows.append([
+            when.strftime("%Y-%m-%d %H:%M"), r["git_rev"], str(o.get("run_id", "-")),
+            f"{o['consensus']} {o['max_message_count']}/{o['batch_timeout_ms']}ms" + (" TLS" if o.get("tls") else ""),
+            number(offered), number(best), f"{100 * offered / best:.0f}%" if offered and best else "-",
+            f"{u['at_s']:g}", f"{u['max_message_count_from']} -> {u['max_message_count_to']}",
+            f"{f['update_status']} ({answer_ms:.1f})", number(f.get("config_block")),
+            str(f["tx_per_block_max_before"]), str(f["tx_per_block_max_after"]),
+            f"{f['blocks_after_at_new_max']} of {f['blocks_after']}",
+            number(f.get("rate_before_tps")), number(f.get("rate_min_around_tps")), number(f.get("rate_after_tps")),
+            number(f.get("dip_ratio"), "{:.2f}"), number(f.get("min_ratio_before"), "{:.2f}"),
+            per_second_around(f, u["at_s"]),
+            str(f["missing_tx"]), str(f["rejected_tx"] + f["unacked_tx"] + f["missing_tx"] + f["duplicate_tx"]),
+        ])
+    return rows
+
+
 def table(rows, header=HEADER):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -333,6 +398,25 @@ def main():
         if rows:
             parts += ["", f"## {title}", "", text + " Medians over the rounds; `vs first point` is the "
                       "ratio of medians to the run's first point.", "", table(rows, SCALING_HEADER)]
+    rows = config_update_rows(all_records)
+    if rows:
+        parts += ["", "## Config update under load (scripts/config-under-load.sh)", "",
+                  "`scripts/config-under-load.sh` measures, in one sitting and under one `--run-id`, the max "
+                  "of this machine (`orderer benchmark`, closed loop, the canonical workload: its delivered-"
+                  "while-sending tx/s, `max tx/s` here), then runs `orderer benchmark --rate <half of it> "
+                  "--duration 30 --config-update-at 10 --new-max-message-count 100`: open loop while, 10 s in, "
+                  "an admin of the channel's org broadcasts a CONFIG_UPDATE (read set the Orderer group at its "
+                  "version, write set BatchSize at version + 1, as `configtxlator compute_update` makes it; "
+                  "signed with a ConfigSignature) setting BatchSize.MaxMessageCount from 500 to 100. "
+                  "`answer` is Broadcast's status and its delay; `config block` the block that carries the new "
+                  "config; the tx/block columns are the most envelopes in a block before and after it, and how "
+                  "many blocks after it were cut full at the new count. Delivered rates come from loadgen's "
+                  "timeline of 250 ms buckets of commit time: the median before the update (after 1 s of "
+                  "warm-up), the lowest bucket from the update to 2 s after its answer, the median after that "
+                  "until sending stops; `dip ratio` is lowest around / median before, and `lowest before / "
+                  "median` the same ratio with no update in it (the noise floor). `missing` counts envelopes "
+                  "answered SUCCESS and never delivered; `lost` adds the refused, unanswered and duplicated.", "",
+                  table(rows, CONFIG_UPDATE_HEADER)]
     rows = compare_rows(all_records)
     if rows:
         parts += ["", "## Side by side with Fabric (scripts/compare-fabric.sh)", "",

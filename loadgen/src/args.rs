@@ -81,6 +81,10 @@ pub struct WorkloadArgs {
     /// TLS: the name the orderer's certificate must carry, when not the endpoint's host.
     #[arg(long)]
     pub tls_server_name: Option<String>,
+    /// Record envelopes delivered per bucket of this many milliseconds of commit time
+    /// (`delivered_timeline` in the record): the rate over the run, to see a dip.
+    #[arg(long, value_name = "MS")]
+    pub timeline_ms: Option<u64>,
 }
 
 impl WorkloadArgs {
@@ -164,6 +168,7 @@ impl WorkloadArgs {
             drain_timeout: Duration::from_secs_f64(self.drain_timeout),
             progress: !self.quiet,
             tls: self.tls()?,
+            timeline_bucket: self.timeline_ms.map(|ms| Duration::from_millis(ms.max(1))),
         })
     }
 

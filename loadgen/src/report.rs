@@ -79,6 +79,55 @@ pub struct Figures {
     pub ack_latency_us: Percentiles,
     /// Send (or due time) to seen in a delivered block.
     pub commit_latency_us: Percentiles,
+    /// Envelopes delivered per bucket of commit time, when the workload asked for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_timeline: Option<Timeline>,
+}
+
+/// Buckets of a timeline at most: an hour of 250 ms buckets. Later deliveries count in
+/// the last bucket, so the record stays small however long the run.
+pub const TIMELINE_BUCKETS_MAX: usize = 14_400;
+
+/// Envelopes of the run delivered per bucket of commit time, counted by the first Deliver
+/// client of each channel (summed over channels); bucket `i` covers
+/// `[i * bucket_ms, (i + 1) * bucket_ms)` after the run's clock started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    /// Width of a bucket.
+    pub bucket_ms: u64,
+    /// Envelopes delivered in each bucket (at most [`TIMELINE_BUCKETS_MAX`]).
+    pub delivered_tx: Vec<u64>,
+}
+
+impl Timeline {
+    /// The timeline of `bucket_ms` buckets over deliveries given as `(nanoseconds since
+    /// the start, envelopes)`, in any order.
+    pub fn from_deliveries(
+        bucket_ms: u64,
+        deliveries: impl IntoIterator<Item = (u64, u64)>,
+    ) -> Self {
+        let bucket_ns = bucket_ms.max(1).saturating_mul(1_000_000);
+        let mut delivered_tx = Vec::new();
+        for (at_ns, count) in deliveries {
+            let bucket = usize::try_from(at_ns / bucket_ns)
+                .unwrap_or(usize::MAX)
+                .min(TIMELINE_BUCKETS_MAX - 1);
+            if delivered_tx.len() <= bucket {
+                delivered_tx.resize(bucket + 1, 0);
+            }
+            delivered_tx[bucket] += count;
+        }
+        Self {
+            bucket_ms: bucket_ms.max(1),
+            delivered_tx,
+        }
+    }
+
+    /// Envelopes per second in each bucket.
+    pub fn rates_tps(&self) -> impl Iterator<Item = f64> + '_ {
+        let seconds = self.bucket_ms as f64 / 1000.0;
+        self.delivered_tx.iter().map(move |&n| n as f64 / seconds)
+    }
 }
 
 /// A run's parameters and figures.
@@ -202,4 +251,23 @@ impl Progress {
 /// Reads progress counters (kept in the run's shared state).
 pub(crate) fn load(counter: &std::sync::atomic::AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeline_buckets_deliveries_by_commit_time_and_stays_bounded() {
+        let ms = 1_000_000;
+        let timeline = Timeline::from_deliveries(
+            250,
+            [(10 * ms, 5), (240 * ms, 5), (260 * ms, 7), (1_100 * ms, 1)],
+        );
+        assert_eq!(timeline.delivered_tx, vec![10, 7, 0, 0, 1]);
+        assert_eq!(timeline.rates_tps().next(), Some(40.0));
+        let late = Timeline::from_deliveries(1, [(u64::MAX, 3)]);
+        assert_eq!(late.delivered_tx.len(), TIMELINE_BUCKETS_MAX);
+        assert_eq!(late.delivered_tx.last(), Some(&3));
+    }
 }

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use crate::Error;
 use crate::client::{self, DeliverStream};
 use crate::envelope::{self, HeaderSpec, Seek};
-use crate::report::{Figures, Report};
+use crate::report::{Figures, Report, Timeline};
 use crate::tag;
 use crate::transaction::{self, TransactionSpec};
 use crate::workload::Workload;
@@ -95,10 +95,23 @@ struct DeliverOutcome {
     last_delivery_ns: u64,
     /// (time, envelopes of ours delivered so far), one entry per block with ours.
     timeline: Vec<(u64, u64)>,
+    /// Whether this is its channel's first Deliver client, the one the delivered
+    /// timeline counts.
+    first_of_channel: bool,
 }
 
 /// Runs `workload` to the end and reports what it measured.
 pub async fn run(workload: Workload) -> Result<Report, Error> {
+    run_signalling_start(workload, None).await
+}
+
+/// [`run`], sending `started` the instant the run's clock starts (once every connection
+/// is up and every envelope signed): the zero of the report's times, so that a caller can
+/// act at a given time into the run.
+pub async fn run_signalling_start(
+    workload: Workload,
+    started: Option<tokio::sync::oneshot::Sender<Instant>>,
+) -> Result<Report, Error> {
     let run_id = envelope::nonce_u64();
     let envelopes = if workload.presign {
         Some(presign(&workload, run_id)?)
@@ -141,6 +154,9 @@ pub async fn run(workload: Workload) -> Result<Report, Error> {
         acked_progress: AtomicU64::new(0),
         workload,
     });
+    if let Some(started) = started {
+        let _ = started.send(shared.start);
+    }
     let mut delivers = JoinSet::new();
     let mut first_of_channel = vec![true; channels];
     for (channel, stream) in deliver_streams {
@@ -313,8 +329,30 @@ fn report(shared: &Shared, sends: &[SendOutcome], delivers: &[DeliverOutcome]) -
                 / seconds(last_send_ns.saturating_sub(first_send_ns)).max(1e-9),
             ack_latency_us: (&ack).into(),
             commit_latency_us: (&commit).into(),
+            delivered_timeline: shared
+                .workload
+                .timeline_bucket
+                .map(|bucket| delivered_timeline(bucket, delivers)),
         },
     )
+}
+
+/// Envelopes delivered per `bucket` of commit time, as the first Deliver client of each
+/// channel saw them.
+fn delivered_timeline(bucket: Duration, delivers: &[DeliverOutcome]) -> Timeline {
+    let deliveries = delivers
+        .iter()
+        .filter(|outcome| outcome.first_of_channel)
+        .flat_map(|outcome| {
+            let before = std::iter::once(0).chain(outcome.timeline.iter().map(|(_, n)| *n));
+            outcome
+                .timeline
+                .iter()
+                .zip(before)
+                .map(|((at_ns, delivered), earlier)| (*at_ns, delivered - earlier))
+        });
+    let bucket_ms = u64::try_from(bucket.as_millis()).unwrap_or(u64::MAX);
+    Timeline::from_deliveries(bucket_ms, deliveries)
 }
 
 /// How often idle tasks look at the clock and the shared counters.

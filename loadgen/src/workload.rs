@@ -58,6 +58,10 @@ pub struct Workload {
     /// TLS to the orderer. Recorded as `tls: bool`.
     #[serde(serialize_with = "tls_on")]
     pub tls: Option<crate::client::ClientTls>,
+    /// Count delivered envelopes per bucket of this width of commit time (the report's
+    /// `delivered_timeline`, which records the width); none keeps no timeline.
+    #[serde(skip)]
+    pub timeline_bucket: Option<Duration>,
 }
 
 fn tls_on<S: serde::Serializer>(
@@ -126,6 +130,7 @@ mod tests {
             drain_timeout: Duration::from_secs(1),
             progress: false,
             tls: None,
+            timeline_bucket: None,
         };
         let mut next = 0;
         for stream in 0..workload.stream_count() {

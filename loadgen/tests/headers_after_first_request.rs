@@ -292,6 +292,7 @@ async fn run_completes(header_type: HeaderType) {
         drain_timeout: Duration::from_secs(5),
         progress: false,
         tls: None,
+        timeline_bucket: None,
     };
     let report = within("loadgen::run::run", loadgen::run::run(workload))
         .await

@@ -2,6 +2,7 @@
 //! loopback) driven by loadgen as a library. Zero inputs: the defaults are the canonical
 //! workload. Every run appends a record to `results/`.
 
+pub mod config_update;
 mod cpu;
 mod in_process;
 mod scrape;
@@ -14,6 +15,7 @@ use loadgen::args::WorkloadArgs;
 use loadgen::record::{Record, results_dir};
 use loadgen::report::{Figures, Report};
 use loadgen::signers::Signers;
+use loadgen::workload::Workload;
 use serde::Serialize;
 
 use self::in_process::InProcess;
@@ -78,6 +80,17 @@ pub struct BenchmarkArgs {
     /// id form one run, compared as ratios (`scripts/scaling.sh` alternates several).
     #[arg(long)]
     pub run_id: Option<u64>,
+    /// Seconds into an open-loop run (`--rate N --duration D`) at which an admin of the
+    /// channel's org broadcasts a config update of the first channel setting
+    /// BatchSize.MaxMessageCount to `--new-max-message-count`. The record
+    /// (results/config-update.ndjson) holds the update's answer, the config block, the
+    /// most envelopes per block before and after it, and the delivered rate over the run
+    /// (`--timeline-ms` buckets, 250 by default) with the dip around the update.
+    #[arg(long, value_name = "SECONDS")]
+    pub config_update_at: Option<f64>,
+    /// The BatchSize.MaxMessageCount the config update of `--config-update-at` sets.
+    #[arg(long, default_value_t = 100)]
+    pub new_max_message_count: u32,
 }
 
 /// What the orderer side of a benchmark was.
@@ -213,6 +226,9 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
             args.consensus
         )));
     }
+    if let Some(at_s) = args.config_update_at {
+        config_update::check_flags(&args, at_s)?;
+    }
     let mut clean = true;
     let mut delivered_tps = Vec::new();
     for setup in args.setups() {
@@ -239,7 +255,8 @@ pub async fn run(args: BenchmarkArgs) -> Result<bool, Error> {
 }
 
 /// One measured run against `orderer`, printed and recorded; with whether the orderer's
-/// own `/metrics` counted what loadgen saw acknowledged.
+/// own `/metrics` counted what loadgen saw acknowledged and, with `--config-update-at`,
+/// the update did what it must.
 async fn measure(
     args: &BenchmarkArgs,
     orderer: &InProcess,
@@ -247,7 +264,13 @@ async fn measure(
 ) -> Result<(Report, bool), Error> {
     let broker_cpu = || orderer.broker_pid().and_then(cpu::process_cpu_ns);
     let (cpu_before, broker_before) = (cpu::orderer_cpu_ns(), broker_cpu());
-    let report = run_once(args, orderer, None).await?;
+    let (report, update) = match args.config_update_at {
+        Some(at_s) => {
+            let (report, update) = config_update::run(args, orderer, at_s).await?;
+            (report, Some(update))
+        }
+        None => (run_once(args, orderer, None).await?, None),
+    };
     let seconds = |after: Option<u64>, before: Option<u64>| {
         after
             .zip(before)
@@ -266,6 +289,23 @@ async fn measure(
         broker_cpu_s,
         metrics_processed_success,
     };
+    let matches = print_figures(args, &report, &figures);
+    let failures = update.as_ref().map(config_update::UpdateRun::failures);
+    if let Some(update) = &update {
+        println!("{update}");
+    }
+    for failure in failures.iter().flatten() {
+        println!("config update: {failure}");
+    }
+    if !args.no_record {
+        record(args, setup, &report, &figures, update.as_ref())?;
+    }
+    Ok((report, matches && failures.is_none_or(|f| f.is_empty())))
+}
+
+/// Prints what a run measured; whether the orderer's `/metrics` counted every
+/// envelope loadgen saw acknowledged.
+fn print_figures(args: &BenchmarkArgs, report: &Report, figures: &BenchmarkFigures<'_>) -> bool {
     println!("{report}");
     if let (Some(seconds), Some(per_second)) = (figures.orderer_cpu_s, figures.tx_per_orderer_cpu_s)
     {
@@ -277,26 +317,57 @@ async fn measure(
     if let Some(seconds) = figures.broker_cpu_s {
         println!("broker CPU: {seconds:.2} s");
     }
-    let matches = metrics_processed_success == report.figures.acked_tx;
+    let counted = figures.metrics_processed_success;
+    let matches = counted == report.figures.acked_tx;
     println!(
-        "operations /metrics: broadcast_processed_count SUCCESS {metrics_processed_success}, loadgen acked {}{}",
+        "operations /metrics: broadcast_processed_count SUCCESS {counted}, loadgen acked {}{}",
         report.figures.acked_tx,
         if matches { " (match)" } else { " (MISMATCH)" }
     );
-    if !args.no_record {
-        let path = args
-            .results
-            .clone()
-            .unwrap_or_else(|| results_dir().join("benchmark.ndjson"));
-        let orderer_params = args.orderer_params(setup);
-        let params = BenchmarkParams {
-            orderer: &orderer_params,
-            workload: &report.params,
-        };
-        Record::new("benchmark", params, &figures).append_to(&path)?;
-        println!("record appended to {}", path.display());
+    matches
+}
+
+/// Appends the run's record: a `benchmark` one to results/benchmark.ndjson, or with a
+/// config update a `config-update` one to results/config-update.ndjson (`--results`
+/// names another file).
+fn record(
+    args: &BenchmarkArgs,
+    setup: Setup,
+    report: &Report,
+    figures: &BenchmarkFigures<'_>,
+    update: Option<&config_update::UpdateRun>,
+) -> Result<(), Error> {
+    let file = if update.is_some() {
+        "config-update.ndjson"
+    } else {
+        "benchmark.ndjson"
+    };
+    let path = args
+        .results
+        .clone()
+        .unwrap_or_else(|| results_dir().join(file));
+    let orderer_params = args.orderer_params(setup);
+    let params = BenchmarkParams {
+        orderer: &orderer_params,
+        workload: &report.params,
+    };
+    match update {
+        None => Record::new("benchmark", params, figures).append_to(&path)?,
+        Some(update) => Record::new(
+            "config-update",
+            config_update::WithUpdateParams {
+                benchmark: params,
+                config_update: &update.params,
+            },
+            config_update::WithUpdateFigures {
+                benchmark: figures,
+                config_update: &update.figures,
+            },
+        )
+        .append_to(&path)?,
     }
-    Ok((report, matches))
+    println!("record appended to {}", path.display());
+    Ok(())
 }
 
 /// One loadgen run against `orderer`, signed by its org's clients, with `rate` overriding
@@ -306,6 +377,16 @@ async fn run_once(
     orderer: &InProcess,
     rate: Option<(f64, f64)>,
 ) -> Result<Report, Error> {
+    Ok(loadgen::run::run(workload_for(args, orderer, rate)?).await?)
+}
+
+/// The workload of the flags against `orderer`, signed by its org's clients, with `rate`
+/// (tx/s, seconds) overriding the flags' rate.
+fn workload_for(
+    args: &BenchmarkArgs,
+    orderer: &InProcess,
+    rate: Option<(f64, f64)>,
+) -> Result<Workload, Error> {
     let mut workload_args = args.workload.clone();
     if let Some((rate, seconds)) = rate {
         workload_args.rate = rate.to_string();
@@ -319,5 +400,5 @@ async fn run_once(
     let mut workload = workload_args.workload_signed_by(orderer.endpoint.clone(), signers)?;
     workload.tls.clone_from(&orderer.tls);
     workload.presign = !args.sign_live;
-    Ok(loadgen::run::run(workload).await?)
+    Ok(workload)
 }

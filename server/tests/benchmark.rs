@@ -203,3 +203,93 @@ async fn eight_signers_are_eight_creators_in_the_blocks() {
     assert!(creators.values().all(|&count| count == 50), "{creators:?}");
     orderer.stop().await;
 }
+
+/// `--config-update-at`: an admin of the channel's org changes MaxMessageCount from 100
+/// to 20 halfway through an open-loop run. The update is answered SUCCESS and ordered in
+/// one config block carrying the new count; blocks before it hold up to 100 envelopes,
+/// blocks after it at most 20 and (under load) some exactly 20; no envelope is lost, and
+/// the record holds the delivered timeline and the dip read from it.
+#[test]
+fn config_update_under_load_changes_the_block_size_and_loses_nothing() {
+    let (stdout, records) = run_benchmark(&[
+        "--rate",
+        "1000",
+        "--duration",
+        "3",
+        "--config-update-at",
+        "1.5",
+        "--max-message-count",
+        "100",
+        "--new-max-message-count",
+        "20",
+        "--batch-timeout-ms",
+        "500",
+        "--quiet",
+    ]);
+    assert!(stdout.contains("answered SUCCESS"), "{stdout}");
+    let record = &records[0];
+    assert_eq!(record["kind"], "config-update");
+    let update = &record["params"]["config_update"];
+    assert_eq!(update["at_s"], 1.5);
+    assert_eq!(update["max_message_count_from"], 100);
+    assert_eq!(update["max_message_count_to"], 20);
+    let figures = &record["figures"];
+    assert_eq!(figures["update_status"], "SUCCESS");
+    assert!(figures["update_sent_s"].as_f64().unwrap() >= 1.5);
+    assert!(figures["config_block"].as_u64().unwrap() > 1, "{figures}");
+    assert_eq!(figures["config_blocks"], 1);
+    assert_eq!(figures["config_block_max_message_count"], 20);
+    let before = figures["tx_per_block_max_before"].as_u64().unwrap();
+    assert!(
+        (21..=100).contains(&before),
+        "old size in force before: {before}"
+    );
+    assert_eq!(figures["tx_per_block_max_after"], 20);
+    assert!(figures["blocks_after_at_new_max"].as_u64().unwrap() > 0);
+    assert_eq!(
+        (
+            &figures["delivered_tx"],
+            &figures["missing_tx"],
+            &figures["duplicate_tx"]
+        ),
+        (&3000.into(), &0.into(), &0.into())
+    );
+    assert_eq!(
+        figures["metrics_processed_success"], 3000,
+        "the orderer's SUCCESS count, the update left out"
+    );
+    let timeline = &figures["delivered_timeline"];
+    assert_eq!(timeline["bucket_ms"], 250);
+    let buckets = timeline["delivered_tx"].as_array().unwrap();
+    let delivered: u64 = buckets.iter().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(delivered, 3000, "every delivered envelope is in a bucket");
+    assert!(figures["dip_ratio"].is_number(), "{figures}");
+    assert!(figures["rate_before_tps"].as_f64().unwrap() > 0.0);
+}
+
+/// A config update needs an open-loop run it falls within: anything else is refused
+/// before an orderer starts, naming what is needed.
+#[test]
+fn config_update_without_an_open_loop_run_is_refused() {
+    for flags in [
+        &["--config-update-at", "1"][..],
+        &[
+            "--config-update-at",
+            "5",
+            "--rate",
+            "100",
+            "--duration",
+            "2",
+        ],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_orderer"))
+            .arg("benchmark")
+            .args(flags)
+            .arg("--no-record")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{flags:?} ran");
+        assert!(stderr.contains("--config-update-at"), "{flags:?}: {stderr}");
+    }
+}

@@ -33,6 +33,7 @@ pub(super) async fn run(
         block_tx: 0,
         last_delivery_ns: 0,
         timeline: Vec::new(),
+        first_of_channel: counts_progress,
     };
     let mut drain_deadline: Option<Instant> = None;
     loop {

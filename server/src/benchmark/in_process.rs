@@ -28,6 +28,7 @@ struct Network {
     genesis: Vec<bytes::Bytes>,
     signer: LocalSigner,
     clients: Signers,
+    admin: loadgen::msp::Signer,
 }
 
 impl Network {
@@ -73,6 +74,7 @@ impl Network {
             genesis,
             signer,
             clients,
+            admin: admin.signer()?,
         })
     }
 }
@@ -98,6 +100,9 @@ pub(super) struct InProcess {
     pub operations: String,
     /// Client identities of the channel's org (`--signers`): they may write and read.
     pub clients: Signers,
+    /// The org's admin (its certificate is in the org's MSP admins, so it satisfies the
+    /// channel's Admins policies): it signs config updates.
+    pub admin: loadgen::msp::Signer,
     /// What a client needs to reach the listener, when it serves TLS.
     pub tls: Option<loadgen::client::ClientTls>,
     stop: oneshot::Sender<()>,
@@ -242,6 +247,7 @@ impl InProcess {
             genesis,
             signer,
             clients,
+            admin,
         } = Network::make(args, consensus, &brokers)?;
         let ledger = tempfile::tempdir().map_err(io("create a temporary ledger"))?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
@@ -291,6 +297,7 @@ impl InProcess {
             endpoint: format!("http://{address}"),
             operations,
             clients,
+            admin,
             tls,
             stop,
             task,

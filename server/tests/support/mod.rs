@@ -500,6 +500,7 @@ pub fn workload(
         drain_timeout: Duration::from_secs(10),
         progress: false,
         tls: None,
+        timeline_bucket: None,
     }
 }
 
