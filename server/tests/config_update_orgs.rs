@@ -118,4 +118,83 @@ async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
     orderer.stop().await;
 }
 
-generic!(an_added_org_writes_and_reads_until_removed);
+/// A CRL rotated in by a config update (the org's own admin replaces its MSP value with
+/// one that revokes a client) refuses that client from the next envelope on; the org's
+/// other clients still write.
+async fn a_revocation_list_takes_effect_at_once(backend: &Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = tempfile::tempdir().unwrap();
+    let genesis = system_genesis(backend, dir.path());
+    let orderer = start_sample_org(backend, ledger.path(), &genesis).await;
+    let endpoint = orderer.endpoint.clone();
+    assert_all_succeed(&endpoint, &[tx("newchannel.create.tx")]).await;
+    blocks_once_ready(&endpoint, NEW).await;
+    let sample_admin = fabric_signer();
+    let group = org_spec(&org().ca, &org().admin).group();
+    update_config(
+        &endpoint,
+        None,
+        NEW,
+        &sample_admin,
+        &[&sample_admin],
+        |config| {
+            application(config).groups.insert(ORG.into(), group);
+        },
+    )
+    .await;
+    blocks(&endpoint, NEW, 1, 1).await;
+    assert_eq!(write_as_test_org(&endpoint).await, Status::Success);
+
+    let revoked = org().ca.issue("revoked-client", &["client"]).unwrap();
+    let revoked_signer = revoked.signer().unwrap();
+    let mut client = client::connect(&endpoint).await.unwrap();
+    let mut stream = BroadcastStream::open(&mut client).await.unwrap();
+    let before = stream
+        .submit(message_by(&revoked_signer, NEW, b"before"))
+        .await
+        .unwrap();
+    assert_eq!(before.status, Status::Success as i32, "{before:?}");
+    let revoking = org()
+        .ca
+        .msp_config_revoking(&[&org().admin], &[&revoked])
+        .unwrap();
+    let test_admin = org().admin.signer().unwrap();
+    update_config(
+        &endpoint,
+        None,
+        NEW,
+        &sample_admin,
+        &[&test_admin],
+        |config| {
+            let msp = application(config)
+                .groups
+                .get_mut(ORG)
+                .unwrap()
+                .values
+                .get_mut("MSP")
+                .unwrap();
+            msp.value = revoking;
+        },
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        // The update is answered when queued; its block takes effect a moment later.
+        let response = stream
+            .submit(message_by(&revoked_signer, NEW, b"revoked"))
+            .await
+            .unwrap();
+        if response.status == Status::Forbidden as i32 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{response:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(write_as_test_org(&endpoint).await, Status::Success);
+    orderer.stop().await;
+}
+
+generic!(
+    an_added_org_writes_and_reads_until_removed,
+    a_revocation_list_takes_effect_at_once
+);
