@@ -254,6 +254,7 @@ impl Chain {
         let (config_sender, config_receiver) = watch::channel(Arc::new(config.clone()));
         let reconfig = reconfig::Reconfig {
             config: config_sender,
+            sequence: config.sequence,
             signer: options.signer.clone(),
             rules: options.admission,
             channels: options.channels.clone(),
@@ -608,7 +609,7 @@ fn kafka_worker(
 
 /// Fabric's Orderer capability `Resubmission()`: `V1_1` or `V1_4_2` (v2.x: `V2_0`), the
 /// same set as ExpirationCheck.
-fn resubmission(config: &ChannelConfig) -> bool {
+pub(crate) fn resubmission(config: &ChannelConfig) -> bool {
     config.expiration_check()
 }
 

@@ -17,7 +17,6 @@ use crate::admission::{self, Rules};
 use crate::block;
 use crate::config::ChannelConfig;
 use crate::configtx;
-use crate::cutter::Message;
 use crate::envelope::{self, Inspected};
 use crate::msp::local::LocalSigner;
 use crate::rejection::Rejection;
@@ -86,16 +85,6 @@ impl ConfigMessage {
             config_seq,
             change,
         })
-    }
-
-    /// The envelope as the cutter sees it: `len(payload) + len(signature)`.
-    pub fn as_message(&self) -> Message {
-        let size_bytes = Envelope::decode(self.envelope.clone())
-            .map_or(self.envelope.len(), |e| e.payload.len() + e.signature.len());
-        Message {
-            envelope: self.envelope.clone(),
-            size_bytes: u32::try_from(size_bytes).unwrap_or(u32::MAX),
-        }
     }
 }
 
@@ -285,30 +274,8 @@ fn final_checks(
     message: &ConfigMessage,
     orderer: Orderer<'_>,
 ) -> Result<(), Rejection> {
-    let inspected = inspect_own(&message.envelope)?;
+    let inspected = envelope::inspect_own(message.envelope.clone())?;
     admission::admit(channel, inspected, orderer.rules, orderer.now_unix).map(|_| ())
-}
-
-/// Decodes an envelope this orderer made (CONFIG or ORDERER_TRANSACTION, which
-/// [`envelope::inspect`] refuses from clients).
-fn inspect_own(raw: &Bytes) -> Result<Inspected, Rejection> {
-    let bad = |why: String| Rejection::bad_request(why);
-    let envelope = Envelope::decode(raw.clone()).map_err(|e| bad(e.to_string()))?;
-    let payload = Payload::decode(envelope.payload.clone()).map_err(|e| bad(e.to_string()))?;
-    let header = payload.header.unwrap_or_default();
-    let channel_header =
-        ChannelHeader::decode(header.channel_header.clone()).map_err(|e| bad(e.to_string()))?;
-    let signed = envelope::signed_data(&envelope, &header)?;
-    let size_bytes = envelope.payload.len() + envelope.signature.len();
-    Ok(Inspected {
-        channel_id: channel_header.channel_id,
-        header_type: channel_header.r#type,
-        message: Message {
-            envelope: raw.clone(),
-            size_bytes: u32::try_from(size_bytes).unwrap_or(u32::MAX),
-        },
-        signed,
-    })
 }
 
 /// The channel header and data of an envelope's payload.

@@ -55,6 +55,16 @@ pub fn signed_data(envelope: &Envelope, header: &Header) -> Result<SignedData, R
 /// Decodes the envelope and its channel header, as Fabric's `BroadcastChannelSupport`
 /// does, and sorts out the header types that cannot be broadcast directly.
 pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
+    inspect_any(raw, false)
+}
+
+/// [`inspect`] for an envelope this orderer made itself (CONFIG, ORDERER_TRANSACTION),
+/// whose type clients may not send.
+pub fn inspect_own(raw: Bytes) -> Result<Inspected, Rejection> {
+    inspect_any(raw, true)
+}
+
+fn inspect_any(raw: Bytes, config_types_allowed: bool) -> Result<Inspected, Rejection> {
     let envelope = Envelope::decode(raw.clone()).map_err(|error| {
         Rejection::bad_request(format!("envelope is not a valid common.Envelope: {error}"))
     })?;
@@ -76,8 +86,9 @@ pub fn inspect(raw: Bytes) -> Result<Inspected, Rejection> {
             "channel header is not a valid common.ChannelHeader: {error}"
         ))
     })?;
-    if let Ok(HeaderType::Config | HeaderType::OrdererTransaction) =
-        HeaderType::try_from(channel_header.r#type)
+    if !config_types_allowed
+        && let Ok(HeaderType::Config | HeaderType::OrdererTransaction) =
+            HeaderType::try_from(channel_header.r#type)
     {
         return Err(Rejection::bad_request(
             "message is of type that cannot be processed directly",

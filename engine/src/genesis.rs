@@ -12,8 +12,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use orderer_proto::common::implicit_meta_policy::Rule;
 use orderer_proto::common::{
-    Block, BlockData, BlockHeader, BlockMetadata, Capabilities, Capability, ChannelHeader, Config,
-    ConfigEnvelope, ConfigGroup, ConfigValue, Envelope, Header, HeaderType, Payload,
+    Block, BlockData, Capabilities, Capability, ChannelHeader, Config, ConfigEnvelope, ConfigGroup,
+    ConfigValue, Envelope, Header, HeaderType, Payload,
 };
 use orderer_proto::orderer::{
     BatchSize as BatchSizeValue, BatchTimeout, ConsensusType, KafkaBrokers,
@@ -22,7 +22,6 @@ use prost::Message;
 
 use self::policies::{ADMINS, implicit_meta, implicit_meta_set, org_set};
 
-use crate::block::METADATA_SLOTS;
 use crate::cutter::BatchSize;
 use crate::hash;
 
@@ -184,22 +183,7 @@ impl GenesisSpec {
         }
         .encode_to_vec()
         .into();
-        let data_hash = hash::data_hash(std::slice::from_ref(&envelope));
-        Block {
-            header: Some(BlockHeader {
-                number: 0,
-                previous_hash: Bytes::new(),
-                data_hash: Bytes::copy_from_slice(&data_hash),
-            }),
-            data: Some(BlockData {
-                data: vec![envelope],
-            }),
-            metadata: Some(BlockMetadata {
-                metadata: vec![Bytes::new(); METADATA_SLOTS],
-            }),
-        }
-        .encode_to_vec()
-        .into()
+        crate::block::genesis(envelope)
     }
 }
 

@@ -14,15 +14,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use engine::admission::Rules;
 use engine::chain::{Chain, ChainOptions, Submission};
-use engine::config::ChannelConfig;
+use engine::config::{ChannelConfig, ConfigBlock};
 use engine::config_update::ConfigMessage;
 use engine::envelope;
 use engine::kafka::KafkaOptions;
 use engine::msp::local::LocalSigner;
 use engine::registrar::{Registrar, RegistrarOptions};
 use loadgen::kafka::Broker;
-use orderer_proto::common::{Block, ConfigEnvelope, Envelope, Payload};
-use prost::Message;
 
 const SYSTEM: &str = "test-system-channel-name";
 const NEW: &str = "newchannel";
@@ -49,13 +47,7 @@ fn now_unix() -> i64 {
 
 /// The config a stored CONFIG block carries.
 fn config_of(block: &[u8]) -> orderer_proto::common::Config {
-    let block = Block::decode(block).unwrap();
-    let envelope = Envelope::decode(block.data.unwrap().data[0].clone()).unwrap();
-    let payload = Payload::decode(envelope.payload).unwrap();
-    ConfigEnvelope::decode(payload.data)
-        .unwrap()
-        .config
-        .unwrap()
+    ConfigBlock::decode(block).unwrap().config
 }
 
 /// The Orderer group without its consensus values, which the Kafka run sets itself.

@@ -5,10 +5,8 @@
 
 use std::path::PathBuf;
 
-use engine::config::{ChannelTree, check_capabilities, validate_new};
-use orderer_proto::common::{
-    Block, Capabilities, Capability, Config, ConfigEnvelope, Envelope, Payload,
-};
+use engine::config::{ChannelTree, ConfigBlock, check_capabilities, validate_new};
+use orderer_proto::common::{Capabilities, Capability, Config};
 use orderer_proto::msp::{FabricMspConfig, MspConfig};
 use orderer_proto::orderer::ConsensusType;
 use prost::Message;
@@ -17,13 +15,9 @@ fn config(name: &str) -> Config {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/fabric-vectors/config-updates")
         .join(name);
-    let block = Block::decode(&std::fs::read(path).unwrap()[..]).unwrap();
-    let envelope = Envelope::decode(block.data.unwrap().data[0].clone()).unwrap();
-    let payload = Payload::decode(envelope.payload).unwrap();
-    ConfigEnvelope::decode(payload.data)
+    ConfigBlock::decode(&std::fs::read(path).unwrap())
         .unwrap()
         .config
-        .unwrap()
 }
 
 fn tree(config: &Config) -> ChannelTree {

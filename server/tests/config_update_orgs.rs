@@ -11,6 +11,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use loadgen::client::{self, BroadcastStream, DeliverStream};
 use loadgen::envelope::{self, Seek};
 use orderer_proto::common::{Config as ChannelConfig, Status};
@@ -49,22 +51,22 @@ async fn read_as_test_org(endpoint: &str) -> Status {
     deliver.fetch(request).await.unwrap().1
 }
 
-async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = tempfile::tempdir().unwrap();
-    let genesis = system_genesis(backend, dir.path());
-    let orderer = start_sample_org(backend, ledger.path(), &genesis).await;
-    let endpoint = orderer.endpoint.clone();
-    assert_all_succeed(&endpoint, &[tx("newchannel.create.tx")]).await;
-    blocks_once_ready(&endpoint, NEW).await;
-    assert_eq!(write_as_test_org(&endpoint).await, Status::Forbidden);
-    assert_eq!(read_as_test_org(&endpoint).await, Status::Forbidden);
+/// An orderer on the vectors' system channel that has created newchannel.
+async fn with_newchannel(backend: &Backend, dir: &Path, ledger: &Path) -> TestOrderer {
+    let genesis = system_genesis(backend, dir);
+    let orderer = start_sample_org(backend, ledger, &genesis).await;
+    assert_all_succeed(&orderer.endpoint, &[tx("newchannel.create.tx")]).await;
+    blocks_once_ready(&orderer.endpoint, NEW).await;
+    orderer
+}
 
-    // Add the org (its MSP and member/admin policies) to the Application group.
+/// Adds the tests' org (its MSP and member/admin policies) to newchannel's Application
+/// group, signed by SampleOrg's admin; returns once config block 1 is stored.
+async fn add_test_org(endpoint: &str) {
     let group = org_spec(&org().ca, &org().admin).group();
     let sample_admin = fabric_signer();
     update_config(
-        &endpoint,
+        endpoint,
         None,
         NEW,
         &sample_admin,
@@ -74,7 +76,19 @@ async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
         },
     )
     .await;
-    blocks(&endpoint, NEW, 1, 1).await;
+    blocks(endpoint, NEW, 1, 1).await;
+}
+
+async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = tempfile::tempdir().unwrap();
+    let orderer = with_newchannel(backend, dir.path(), ledger.path()).await;
+    let endpoint = orderer.endpoint.clone();
+    assert_eq!(write_as_test_org(&endpoint).await, Status::Forbidden);
+    assert_eq!(read_as_test_org(&endpoint).await, Status::Forbidden);
+
+    add_test_org(&endpoint).await;
+    let sample_admin = fabric_signer();
     assert_eq!(write_as_test_org(&endpoint).await, Status::Success);
     assert_eq!(read_as_test_org(&endpoint).await, Status::Success);
     // Its envelope is block 2 (cut by the 2 s timer).
@@ -124,25 +138,10 @@ async fn an_added_org_writes_and_reads_until_removed(backend: &Backend) {
 async fn a_revocation_list_takes_effect_at_once(backend: &Backend) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = tempfile::tempdir().unwrap();
-    let genesis = system_genesis(backend, dir.path());
-    let orderer = start_sample_org(backend, ledger.path(), &genesis).await;
+    let orderer = with_newchannel(backend, dir.path(), ledger.path()).await;
     let endpoint = orderer.endpoint.clone();
-    assert_all_succeed(&endpoint, &[tx("newchannel.create.tx")]).await;
-    blocks_once_ready(&endpoint, NEW).await;
+    add_test_org(&endpoint).await;
     let sample_admin = fabric_signer();
-    let group = org_spec(&org().ca, &org().admin).group();
-    update_config(
-        &endpoint,
-        None,
-        NEW,
-        &sample_admin,
-        &[&sample_admin],
-        |config| {
-            application(config).groups.insert(ORG.into(), group);
-        },
-    )
-    .await;
-    blocks(&endpoint, NEW, 1, 1).await;
     assert_eq!(write_as_test_org(&endpoint).await, Status::Success);
 
     let revoked = org().ca.issue("revoked-client", &["client"]).unwrap();

@@ -29,6 +29,9 @@ pub(crate) fn now_unix() -> i64 {
 pub(crate) struct Reconfig {
     /// The chain's current config, read by Broadcast and Deliver.
     pub config: watch::Sender<Arc<ChannelConfig>>,
+    /// The current config's sequence, kept by the worker so that the check of each
+    /// envelope takes no lock.
+    pub sequence: u64,
     pub signer: Option<Arc<LocalSigner>>,
     pub rules: Rules,
     pub channels: Option<Arc<dyn ChannelCreator>>,
@@ -43,19 +46,23 @@ impl Reconfig {
     /// Whether a normal message validated under `config_seq` is still valid: at once
     /// when the config has not moved, else by the whole admission sequence again.
     pub fn normal_still_valid(&self, message: &Message, config_seq: u64) -> Result<(), String> {
-        let current = self.current();
-        if config_seq >= current.sequence {
+        if config_seq >= self.sequence {
             return Ok(());
         }
-        admission::revalidate(&current, message.envelope.clone(), self.rules, now_unix())
-            .map(|_| ())
-            .map_err(|rejection| rejection.info)
+        admission::revalidate(
+            &self.current(),
+            message.envelope.clone(),
+            self.rules,
+            now_unix(),
+        )
+        .map(|_| ())
+        .map_err(|rejection| rejection.info)
     }
 
     /// A config message as it is when validated under the current config, else processed
     /// again from its update against the current config.
     pub fn config_still_valid(&self, message: ConfigMessage) -> Result<ConfigMessage, String> {
-        if message.config_seq >= self.current().sequence {
+        if message.config_seq >= self.sequence {
             return Ok(message);
         }
         self.reprocess(&message.envelope)
@@ -76,11 +83,12 @@ impl Reconfig {
 
     /// Makes a config message take effect as its block is about to be written: the
     /// channel's new config (returned), or the channel it creates.
-    pub fn apply(&self, message: &ConfigMessage) -> Result<Option<Arc<ChannelConfig>>, Error> {
+    pub fn apply(&mut self, message: &ConfigMessage) -> Result<Option<Arc<ChannelConfig>>, Error> {
         match &message.change {
             Change::Update(config) => {
                 info!(channel = %config.channel_id, sequence = config.sequence, "config updated");
                 self.config.send_replace(Arc::clone(config));
+                self.sequence = config.sequence;
                 Ok(Some(Arc::clone(config)))
             }
             Change::NewChannel {

@@ -139,9 +139,11 @@ impl KafkaWorker {
                     continue;
                 }
             };
-            let (config, rules) = (self.reconfig.current(), self.reconfig.rules);
+            // The config is looked up only for the messages Fabric validates again.
+            let reconfig = &self.reconfig;
             let validate = |raw: &Bytes| {
-                crate::admission::revalidate(&config, raw.clone(), rules, now_unix())
+                let config = reconfig.current();
+                crate::admission::revalidate(&config, raw.clone(), reconfig.rules, now_unix())
                     .map(|_| ())
                     .map_err(|rejection| rejection.info)
             };
@@ -248,7 +250,7 @@ impl KafkaWorker {
                 self.processor.reconfigured(
                     config.sequence,
                     config.batch_size,
-                    config.expiration_check(),
+                    crate::chain::resubmission(&config),
                 );
                 self.batch_timeout = config.batch_timeout;
             }
